@@ -105,8 +105,14 @@ void http_response_free(struct http_response *r);
  * retry_max_ms. Returns 0 when a response arrived (any status: the caller maps
  * non-2xx), or a negative errno when none did after all retries:
  * -ECONNREFUSED, -EHOSTUNREACH (name or route), -ETIMEDOUT, -ECONNRESET, -EIO,
- * or the sink's own error. resp->error says what happened. Logs each retry at
- * info level without secrets.
+ * -EPROTO (TLS), or the sink's own error; -ESTALE when a resumed GET finds the
+ * object changed (412 on If-Match, or a different ETag); -E2BIG when a 2xx body
+ * without a sink exceeds body_max. resp->error says what happened (no query
+ * strings). Logs each retry at info level without secrets.
+ *
+ * GET and HEAD are always treated as idempotent. A non-idempotent request gets
+ * a fresh connection, because curl silently resends once on a reused
+ * connection that turns out dead.
  */
 int http_do(struct http_client *hc, const struct http_request *req, struct http_response *resp);
 

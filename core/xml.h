@@ -34,6 +34,9 @@ char *xml_text(const struct xml_node *n);
 /* Text of the first child named `name`; malloc'd, caller frees; NULL when absent. */
 char *xml_child_text(const struct xml_node *n, const char *name);
 
+/* Value of attribute `name` of the element; malloc'd, caller frees; NULL when absent. */
+char *xml_attr(const struct xml_node *n, const char *name);
+
 /* Appends s with &, <, >, ", ' and control characters escaped (libxml2's encoder). 0 or -errno. */
 int xml_escape_append(struct buf *b, const char *s);
 
