@@ -655,6 +655,8 @@ static CURLcode http_perform(struct http_client *hc, const struct http_request *
     }
     curl_easy_setopt(h, CURLOPT_SHARE, hc->share);
     curl_easy_setopt(h, CURLOPT_URL, req->url);
+    /* Keys like "a/../b" are names, not paths to squash: send them as signed. */
+    curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : 10000L);
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);

@@ -224,17 +224,12 @@ int url_parse(const char *s, struct store_url *out, char *err, size_t errlen)
     if (strncasecmp(s, "s3://", 5) == 0 || strncasecmp(s, "az://", 5) == 0) {
         bool s3 = tolower((unsigned char)s[0]) == 's';
         const char *p = s + 5;
-        size_t plen = strcspn(p, "?#");
+        /* Keys may hold '?' and '#': after the scheme everything is bucket and key. */
+        size_t plen = strlen(p);
 
         out->kind = s3 ? URL_S3 : URL_AZ;
         if (plen == 0 || p[0] == '/') {
             url_seterr(err, errlen, "%s: missing %s name", s, s3 ? "bucket" : "container");
-            return -EINVAL;
-        }
-        if (p[plen]) {
-            if (err && errlen)
-                snprintf(err, errlen, "%s: unexpected '%c' (a query string is not allowed here)", s,
-                     p[plen]);
             return -EINVAL;
         }
         rc = url_split_path(p, plen, &out->bucket, &out->prefix);

@@ -116,8 +116,18 @@ int main(void)
     rc = parse("/local/path", &u, err, sizeof(err));
     CHECK(rc == -EINVAL && strstr(err, "not a store URL"), "url_plain_path_refused", "err=%s",
           err);
-    rc = parse("s3://bucket/key?x=1", &u, err, sizeof(err));
-    CHECK(rc == -EINVAL, "url_s3_query_refused", "rc=%d", rc);
+    /* In s3:// and az:// URLs '?' and '#' belong to the key, as in aws-cli and rclone. */
+    rc = parse("s3://bucket/key?x=1#frag", &u, err, sizeof(err));
+    CHECK(rc == 0 && strcmp(u.prefix, "key?x=1#frag") == 0, "url_s3_query_chars_in_key",
+          "rc=%d err=%s", rc, err);
+    url_free(&u);
+    rc = parse("az://cont/a#b?c", &u, err, sizeof(err));
+    CHECK(rc == 0 && strcmp(u.prefix, "a#b?c") == 0, "url_az_query_chars_in_key",
+          "rc=%d err=%s", rc, err);
+    url_free(&u);
+    rc = parse("s3://bucket?x", &u, err, sizeof(err));
+    CHECK(rc == -EINVAL && strstr(err, "invalid bucket name"), "url_s3_query_in_bucket_refused",
+          "rc=%d err=%s", rc, err);
 
     CHECK(url_is_store("s3://b") && url_is_store("az://c") &&
               url_is_store("https://a.blob.core.windows.net/c") && !url_is_store("/tmp/x") &&
