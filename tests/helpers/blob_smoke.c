@@ -17,14 +17,16 @@
 #include "core/url.h"
 
 static int failed, passed;
+/* Prefix of case names, so a suite run again (through SAS) keeps names unique. */
+static const char *tprefix = "";
 
 #define T(cond, name, ...)                                                                         \
     do {                                                                                           \
         if (cond) {                                                                                \
-            printf("PASS: %s\n", name);                                                            \
+            printf("PASS: %s%s\n", tprefix, name);                                                            \
             passed++;                                                                              \
         } else {                                                                                   \
-            printf("FAIL: %s: ", name);                                                            \
+            printf("FAIL: %s%s: ", tprefix, name);                                                            \
             printf(__VA_ARGS__);                                                                   \
             printf(" [last error: kind %d, %s]\n", os_last_error()->kind,                          \
                    os_last_error()->message);                                                      \
@@ -474,8 +476,10 @@ int main(int argc, char **argv)
             os_info_clear(&i);
             rc = sas->ops->copy(sas->be, "dir/hello world+%.txt", "sas/copied", NULL);
             T(rc == 0, "smoke_sas_copy", "rc %d", rc);
+            tprefix = "sas/";
             test_blocks(sas);
             test_list(sas);
+            tprefix = "";
             os_store_free(sas);
         }
     }
