@@ -33,7 +33,7 @@ int blob_sharedkey_sign(const char *account, const unsigned char *key, unsigned 
                         unsigned long content_length);
 
 /* ---- Additions (blob helper): pure pieces exposed for unit tests, and the
- * internals shared between the blob/ .c files. Other folders use only the above. ---- */
+ * internals shared between the .c files of blob/. Other folders use only the above. ---- */
 
 #include <stddef.h>
 #include <stdint.h>
@@ -106,7 +106,7 @@ size_t blob_part_size(int64_t total, int partno);
  * "bfs-TAG-NNNNNNNNNN", all ids of equal length. out holds >= 48 bytes. */
 void blob_block_id(const char *tag, int partno, char *out, size_t outlen);
 
-/* Internals shared by the blob/ .c files. */
+/* Internals shared by the .c files of blob/. */
 struct blob_be;
 struct blob_call {
     const char *method;

@@ -313,6 +313,10 @@ struct http_xfer {
     uint64_t delivered;       /* 2xx bytes given to the sink in this attempt */
     int abort_err;            /* why a callback stopped the transfer */
     size_t upload_off;        /* PUT body read position */
+    long stall_ms;            /* abort when no byte moved for this long */
+    struct timespec last_move;/* monotonic time bytes last moved (or the attempt began) */
+    curl_off_t seen_dl, seen_ul;
+    bool stalled;             /* the progress callback gave up on a stall */
 };
 
 static bool http_is_2xx(long s)
@@ -435,6 +439,37 @@ static int http_seek_cb(void *ud, curl_off_t off, int origin)
         return CURL_SEEKFUNC_FAIL;
     x->upload_off = (size_t)off;
     return CURL_SEEKFUNC_OK;
+}
+
+static long http_ms_since(const struct timespec *t)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (long)(now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
+}
+
+/*
+ * Stall detection. curl's LOW_SPEED options average over several seconds, so a
+ * stall right after a burst is caught late; this aborts as soon as no byte has
+ * moved in either direction for stall_ms (waiting for the first answer counts).
+ */
+static int http_xferinfo_cb(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                            curl_off_t ulnow)
+{
+    struct http_xfer *x = ud;
+
+    if (dlnow != x->seen_dl || ulnow != x->seen_ul) {
+        x->seen_dl = dlnow;
+        x->seen_ul = ulnow;
+        clock_gettime(CLOCK_MONOTONIC, &x->last_move);
+        return 0;
+    }
+    if (http_ms_since(&x->last_move) >= x->stall_ms) {
+        x->stalled = true;
+        return 1;
+    }
+    return 0;
 }
 
 /* curl error -> negative errno. */
@@ -659,8 +694,11 @@ static CURLcode http_perform(struct http_client *hc, const struct http_request *
     curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : 10000L);
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, cfg->stall_timeout_s > 0 ? cfg->stall_timeout_s : 60L);
+    x->stall_ms = 1000L * (cfg->stall_timeout_s > 0 ? cfg->stall_timeout_s : 60L);
+    clock_gettime(CLOCK_MONOTONIC, &x->last_move);
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, http_xferinfo_cb);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, x);
     curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
@@ -682,6 +720,11 @@ static CURLcode http_perform(struct http_client *hc, const struct http_request *
         curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
     http_set_method(h, req, x);
     cc = curl_easy_perform(h);
+    if (cc == CURLE_ABORTED_BY_CALLBACK && x->stalled) {
+        cc = CURLE_OPERATION_TIMEDOUT;
+        snprintf(errbuf, CURL_ERROR_SIZE, "no data moved for %ld s (stall timeout)",
+                 x->stall_ms / 1000);
+    }
     if (cc == CURLE_OK && curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK &&
         code > 0)
         x->status = code;
