@@ -132,7 +132,7 @@ void crypto_hex(const unsigned char *in, size_t len, char *out)
     out[2 * len] = '\0';
 }
 
-static int crypto_hexval(char c)
+int crypto_hexval(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';

@@ -28,6 +28,8 @@ void crypto_sha256_free(struct crypto_sha256_ctx *c);
 
 /* Lowercase hex; out must hold 2*len+1 bytes; NUL-terminated. */
 void crypto_hex(const unsigned char *in, size_t len, char *out);
+/* Value of one hex digit (either case), or -1. */
+int crypto_hexval(char c);
 /* Parses exactly 2*outlen hex digits (either case); 0 or -EINVAL. */
 int crypto_unhex(const char *in, unsigned char *out, size_t outlen);
 

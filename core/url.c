@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "core/buf.h"
+#include "core/crypto.h"
 
 static void url_seterr(char *err, size_t errlen, const char *fmt, const char *a, const char *b)
 {
@@ -305,17 +306,6 @@ int url_encode_append(struct buf *b, const char *s, bool keep_slash)
     return rc;
 }
 
-static int url_hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int url_decode(const char *s, bool plus_space, char **out)
 {
     size_t n = strlen(s), i, o = 0;
@@ -328,8 +318,8 @@ int url_decode(const char *s, bool plus_space, char **out)
         return -ENOMEM;
     for (i = 0; i < n; i++) {
         if (s[i] == '%') {
-            hi = i + 1 < n ? url_hexval(s[i + 1]) : -1;
-            lo = i + 2 < n ? url_hexval(s[i + 2]) : -1;
+            hi = i + 1 < n ? crypto_hexval(s[i + 1]) : -1;
+            lo = i + 2 < n ? crypto_hexval(s[i + 2]) : -1;
             if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
                 free(r);
                 return -EINVAL;
