@@ -302,12 +302,20 @@ class Handler(socketserver.BaseRequestHandler):
 
     def upstream_closed(self):
         """True when the kept-alive server connection was closed (or has stray bytes) while idle."""
+        # A socket with a timeout polls for up to that timeout before recv, MSG_DONTWAIT or
+        # not: make it non-blocking for the peek, or an idle kept-alive server stalls us.
+        self.usock.setblocking(False)
         try:
-            self.usock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+            self.usock.recv(1, socket.MSG_PEEK)
         except BlockingIOError:
             return False
         except OSError:
             return True
+        finally:
+            try:
+                self.usock.settimeout(IO_TIMEOUT)
+            except OSError:
+                pass
         return True  # EOF, or bytes nobody asked for: not reusable either way
 
     def handle(self):
