@@ -7,6 +7,7 @@
 #include "core/http.h"
 #include "core/log.h"
 #include "tools/cli.h"
+#include "tools/cmd_mount.h"
 #include "tools/exitcodes.h"
 
 #ifndef BRIDGEFS_VERSION
@@ -23,6 +24,7 @@ struct command {
 static const struct command commands[] = {
     {"ls", cli_cmd_ls},   {"stat", cli_cmd_stat}, {"cat", cli_cmd_cat},
     {"put", cli_cmd_put}, {"rm", cli_cmd_rm},     {"mb", cli_cmd_mb},
+    {"mount", cli_cmd_mount}, {"umount", cli_cmd_umount},
 };
 
 /* Parses the global options (up to the command). Returns -1 to go on, else an exit code. */

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "tools/cli.h"
+#include "tools/cmd_mount.h"
 
 static const char usage_main[] =
     "usage: bridgefs [GLOBAL OPTIONS] COMMAND [ARGS]\n"
@@ -16,6 +17,9 @@ static const char usage_main[] =
     "  put [OPTIONS] FILE|- URL  upload a file, or stdin with '-'\n"
     "  rm [-r] URL               delete an object, or with -r everything under a prefix\n"
     "  mb [-p] URL               create a bucket or container\n"
+    "  mount [-f] [-o OPT,...] URL MOUNTPOINT\n"
+    "                            mount a bucket/container (or a prefix) with FUSE\n"
+    "  umount [-z] MOUNTPOINT    unmount, waiting for uploads in flight\n"
     "Run `bridgefs COMMAND --help` for a command's options.\n"
     "\n"
     "URLs:\n"
@@ -103,6 +107,14 @@ static const struct cmd_help helps[] = {
 
 void cli_usage(FILE *f, const char *cmd)
 {
+    if (cmd && strcmp(cmd, "mount") == 0) {
+        cli_mount_usage(f);
+        return;
+    }
+    if (cmd && strcmp(cmd, "umount") == 0) {
+        cli_umount_usage(f);
+        return;
+    }
     if (cmd) {
         for (size_t i = 0; i < sizeof(helps) / sizeof(helps[0]); i++) {
             if (strcmp(helps[i].name, cmd) == 0) {

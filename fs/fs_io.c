@@ -1,0 +1,809 @@
+/* fs_io: file data: ranged reads with sequential prefetch, staged writes and their upload. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/crypto.h"
+#include "core/log.h"
+#include "fs/fs_int.h"
+#include "fs/fs_path.h"
+
+#define PREFETCH_MIN (1u << 20)
+#define PREFETCH_MAX (16u << 20)
+#define CHUNK_MIN (1u << 20)
+
+/* Write state of one inode (struct fs_inode.wf), guarded by the inode's lock. */
+struct fs_wfile {
+    int fd;                 /* staging file */
+    char *spath;            /* its path; owned */
+    off_t size;             /* staged size (valid when loaded) */
+    bool loaded;            /* the staging file holds the whole content */
+    bool dirty;             /* differs from the object: upload at flush/release */
+    bool exists;            /* the object existed at open */
+    bool has_mtime;         /* set by utimens: stored with the upload */
+    struct timespec mtime;
+    struct mc_attr base;    /* attributes at open: user metadata and mode kept on upload */
+    int users;              /* open handles for writing */
+    bool failed;            /* the last upload failed; the staging file is kept */
+    bool unlinked;          /* the file was unlinked while open: never upload */
+};
+
+/* One open file. The read-ahead state is guarded by `lock`. */
+struct fs_handle {
+    struct fs_inode *in;    /* own reference */
+    int flags;
+    bool writer;            /* counted in in->wf->users */
+    int64_t size;           /* object size when opened (reads from the backend) */
+    pthread_mutex_t lock;
+    off_t last_end;         /* end of the previous read */
+    size_t window;          /* current prefetch window */
+    char *buf;              /* prefetched bytes [buf_off, buf_off + buf_len); cap PREFETCH_MAX */
+    size_t buf_len;
+    off_t buf_off;
+};
+
+/* ---- ranged GETs ---- */
+
+struct sink_mem {
+    char *dst;
+    size_t cap, len;
+};
+
+static int sink_mem_cb(const void *data, size_t n, void *ud)
+{
+    struct sink_mem *s = ud;
+
+    if (n > s->cap - s->len)
+        n = s->cap - s->len; /* the server sent more than asked: ignore the excess */
+    memcpy(s->dst + s->len, data, n);
+    s->len += n;
+    return 0;
+}
+
+static void archived_note(const char *path)
+{
+    log_error("fs: %s is archived: it must be restored first (S3 RestoreObject / Azure "
+              "rehydration) before it can be read", path);
+}
+
+static int get_mem(struct fs *fs, const char *path, off_t off, size_t len, char *dst,
+                   size_t *got)
+{
+    struct sink_mem s = {dst, len, 0};
+    int rc = fs->ops->get_range(fs->be, path, off, (int64_t)len, sink_mem_cb, &s, NULL);
+
+    *got = s.len;
+    if (rc < 0) {
+        if (os_last_error()->kind == OSE_ARCHIVED) {
+            archived_note(path);
+            return -EACCES;
+        }
+        fs_log_error("GET", path, rc);
+        return rc == -ENOENT ? -ENOENT : -EIO;
+    }
+    return 0;
+}
+
+struct chunk_job {
+    struct fs *fs;
+    const char *path;
+    off_t off;
+    size_t len;
+    char *dst;
+    size_t got;
+    int rc;
+};
+
+static void *chunk_thread(void *ud)
+{
+    struct chunk_job *j = ud;
+
+    j->rc = get_mem(j->fs, j->path, j->off, j->len, j->dst, &j->got);
+    return NULL;
+}
+
+/* Fetches [off, off+len) into dst with up to `jobs` parallel ranged GETs. *got: bytes. */
+static int get_parallel(struct fs *fs, const char *path, off_t off, size_t len, char *dst,
+                        size_t *got)
+{
+    struct chunk_job jobs[16];
+    pthread_t th[16];
+    bool started[16] = {0};
+    int n = fs->cfg.jobs, rc = 0;
+    size_t per, total = 0;
+
+    if (n > 16)
+        n = 16;
+    if (n < 1)
+        n = 1;
+    while (n > 1 && len / (size_t)n < CHUNK_MIN)
+        n--;
+    if (n == 1)
+        return get_mem(fs, path, off, len, dst, got);
+    per = (len + (size_t)n - 1) / (size_t)n;
+    for (int i = 0; i < n; i++) {
+        size_t o = (size_t)i * per;
+        jobs[i] = (struct chunk_job){fs, path, off + (off_t)o, o < len ? (len - o < per ? len - o : per) : 0,
+                                     dst + o, 0, 0};
+        if (jobs[i].len == 0)
+            continue;
+        if (i > 0 && pthread_create(&th[i], NULL, chunk_thread, &jobs[i]) == 0)
+            started[i] = true;
+        else if (i > 0)
+            chunk_thread(&jobs[i]);
+    }
+    chunk_thread(&jobs[0]);
+    for (int i = 1; i < n; i++)
+        if (started[i])
+            pthread_join(th[i], NULL);
+    for (int i = 0; i < n; i++) {
+        if (jobs[i].rc < 0 && rc == 0)
+            rc = jobs[i].rc;
+        if (rc == 0) {
+            total += jobs[i].got;
+            if (jobs[i].got < jobs[i].len)
+                break; /* short: the object ended */
+        }
+    }
+    *got = total;
+    return rc;
+}
+
+/* ---- write state ---- */
+
+static int stage_create(struct fs *fs, struct fs_wfile *w)
+{
+    char name[64];
+
+    snprintf(name, sizeof(name), "w-%ld-%llu", (long)getpid(),
+             (unsigned long long)atomic_fetch_add(&fs->seq, 1));
+    w->spath = fs_path_join(fs->staging, name);
+    if (!w->spath)
+        return -ENOMEM;
+    w->fd = open(w->spath, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (w->fd < 0) {
+        int e = errno;
+        log_error("fs: cannot create staging file %s: %s", w->spath, strerror(e));
+        return -e;
+    }
+    return 0;
+}
+
+static void wfile_free(struct fs_wfile *w, bool keep_file)
+{
+    if (!w)
+        return;
+    if (w->fd >= 0)
+        close(w->fd);
+    if (w->spath && !keep_file)
+        unlink(w->spath);
+    free(w->spath);
+    mc_attr_clear(&w->base);
+    free(w);
+}
+
+struct sink_fd {
+    int fd;
+    off_t off;
+};
+
+static int sink_fd_cb(const void *data, size_t n, void *ud)
+{
+    struct sink_fd *s = ud;
+    const char *p = data;
+
+    while (n > 0) {
+        ssize_t k = pwrite(s->fd, p, n, s->off);
+        if (k < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        p += k;
+        n -= (size_t)k;
+        s->off += k;
+    }
+    return 0;
+}
+
+/* Makes the staging file hold the object's content (inode lock held). */
+static int wfile_load(struct fs *fs, struct fs_wfile *w, const char *path)
+{
+    struct sink_fd s = {w->fd, 0};
+    int rc;
+
+    if (w->loaded)
+        return 0;
+    if (ftruncate(w->fd, 0) != 0)
+        return -errno;
+    if (w->exists && w->base.info.size > 0) {
+        rc = fs->ops->get_range(fs->be, path, 0, -1, sink_fd_cb, &s, NULL);
+        if (rc < 0) {
+            if (os_last_error()->kind == OSE_ARCHIVED) {
+                archived_note(path);
+                return -EACCES;
+            }
+            fs_log_error("GET (to stage for writing)", path, rc);
+            return -EIO;
+        }
+    }
+    w->size = s.off;
+    w->loaded = true;
+    return 0;
+}
+
+/* Attaches a write state to in (inode lock held), reading attributes of path. */
+static int wfile_attach(struct fs *fs, struct fs_inode *in, const char *path, bool trunc,
+                        bool created)
+{
+    struct fs_wfile *w;
+    int rc;
+
+    if (in->wf)
+        return 0;
+    w = calloc(1, sizeof(*w));
+    if (!w)
+        return -ENOMEM;
+    w->fd = -1;
+    if (!created) {
+        rc = fs_attr_get(fs, path, true, &w->base);
+        if (rc == 0)
+            w->exists = true;
+        else if (rc != -ENOENT)
+            goto fail;
+    }
+    if (w->exists && w->base.info.archived && !trunc) {
+        archived_note(path);
+        rc = -EACCES;
+        goto fail;
+    }
+    rc = stage_create(fs, w);
+    if (rc < 0)
+        goto fail;
+    if (trunc || created || !w->exists) {
+        w->loaded = true;
+        w->dirty = true;
+    }
+    in->wf = w;
+    return 0;
+fail:
+    wfile_free(w, false);
+    return rc;
+}
+
+/* The user metadata to store with an upload: the base's, minus what bridgefs writes itself. */
+static int upload_meta(const struct fs_wfile *w, struct os_meta **out, size_t *n, char bufs[3][16])
+{
+    static const char *own[] = {"mtime", "md5chksum", "mode", "uid", "gid"};
+    const struct mc_attr *b = &w->base;
+    struct os_meta *m = calloc(b->info.n_meta + 3, sizeof(*m));
+    size_t k = 0;
+
+    if (!m)
+        return -ENOMEM;
+    for (size_t i = 0; i < b->info.n_meta; i++) {
+        bool skip = false;
+        for (size_t j = 0; j < sizeof(own) / sizeof(own[0]); j++)
+            if (strcasecmp(b->info.meta[i].key, own[j]) == 0)
+                skip = true;
+        if (!skip)
+            m[k++] = b->info.meta[i];
+    }
+    if (b->has_mode) {
+        snprintf(bufs[0], 16, "%u", b->mode);
+        m[k++] = (struct os_meta){"mode", bufs[0]};
+    }
+    if (b->has_uid) {
+        snprintf(bufs[1], 16, "%u", b->uid);
+        m[k++] = (struct os_meta){"uid", bufs[1]};
+    }
+    if (b->has_gid) {
+        snprintf(bufs[2], 16, "%u", b->gid);
+        m[k++] = (struct os_meta){"gid", bufs[2]};
+    }
+    *out = m;
+    *n = k;
+    return 0;
+}
+
+static int read_full(int fd, char *p, size_t n, off_t off)
+{
+    while (n > 0) {
+        ssize_t k = pread(fd, p, n, off);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0)
+            return -errno;
+        if (k == 0)
+            return -EIO;
+        p += k;
+        n -= (size_t)k;
+        off += k;
+    }
+    return 0;
+}
+
+struct mp_ctx {
+    struct fs *fs;
+    struct os_upload *u;
+    int fd;
+    int64_t size;
+    size_t psize;
+    int nparts;
+    pthread_mutex_t lock;
+    int next;   /* next part to send; lock */
+    int rc;     /* first error; lock */
+};
+
+static void *mp_worker(void *ud)
+{
+    struct mp_ctx *c = ud;
+    char *buf = malloc(c->psize);
+
+    for (;;) {
+        int part, rc;
+        off_t off;
+        size_t len;
+
+        pthread_mutex_lock(&c->lock);
+        part = c->rc == 0 && buf && c->next <= c->nparts ? c->next++ : 0;
+        if (!buf && c->rc == 0)
+            c->rc = -ENOMEM;
+        pthread_mutex_unlock(&c->lock);
+        if (part == 0)
+            break;
+        off = (off_t)(part - 1) * (off_t)c->psize;
+        len = (size_t)(c->size - off < (int64_t)c->psize ? c->size - off : (int64_t)c->psize);
+        rc = read_full(c->fd, buf, len, off);
+        if (rc == 0)
+            rc = c->fs->ops->mp_part(c->fs->be, c->u, part, buf, len);
+        if (rc < 0) {
+            pthread_mutex_lock(&c->lock);
+            if (c->rc == 0)
+                c->rc = rc;
+            pthread_mutex_unlock(&c->lock);
+        }
+    }
+    free(buf);
+    return NULL;
+}
+
+static int md5_fd(int fd, int64_t size, unsigned char md5[16])
+{
+    struct crypto_md5_ctx *m = crypto_md5_new();
+    size_t bl = 1 << 20;
+    char *b = malloc(bl);
+    int rc = 0;
+
+    if (!m || !b) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    for (int64_t off = 0; off < size && rc == 0;) {
+        size_t n = (size_t)(size - off < (int64_t)bl ? size - off : (int64_t)bl);
+        rc = read_full(fd, b, n, off);
+        if (rc == 0)
+            crypto_md5_update(m, b, n);
+        off += (int64_t)n;
+    }
+    crypto_md5_final(m, md5);
+out:
+    crypto_md5_free(m);
+    free(b);
+    return rc;
+}
+
+/* Uploads the staging file of w as path (inode lock held). */
+static int wfile_upload(struct fs *fs, struct fs_wfile *w, const char *path)
+{
+    struct os_put_opts o = {0};
+    struct os_meta *meta = NULL;
+    char mbufs[3][16];
+    unsigned char md5[16];
+    struct timespec now;
+    size_t psize;
+    char *data = NULL;
+    int rc;
+
+    if (w->unlinked) {
+        w->dirty = false;
+        return 0;
+    }
+    rc = wfile_load(fs, w, path);
+    if (rc < 0)
+        goto out;
+    rc = upload_meta(w, &meta, &o.n_meta, mbufs);
+    if (rc < 0)
+        goto out;
+    o.meta = meta;
+    o.content_type = w->base.info.content_type;
+    clock_gettime(CLOCK_REALTIME, &now);
+    o.mtime = w->has_mtime ? &w->mtime : &now;
+    psize = fs->cfg.part_size ? fs->cfg.part_size : fs->ops->part_size(fs->be, w->size, 1);
+    rc = md5_fd(w->fd, w->size, md5);
+    if (rc < 0)
+        goto out;
+    o.md5 = md5;
+    if (w->size <= (off_t)psize) {
+        data = malloc(w->size ? (size_t)w->size : 1);
+        if (!data) {
+            rc = -ENOMEM;
+            goto out;
+        }
+        rc = read_full(w->fd, data, (size_t)w->size, 0);
+        if (rc == 0)
+            rc = fs->ops->put(fs->be, path, data, (size_t)w->size, &o);
+    } else {
+        struct mp_ctx c = {.fs = fs, .fd = w->fd, .size = w->size, .psize = psize, .next = 1};
+        pthread_t th[16];
+        int nth = fs->cfg.jobs < 1 ? 1 : fs->cfg.jobs > 16 ? 16 : fs->cfg.jobs, started = 0;
+
+        c.nparts = (int)((w->size + (off_t)psize - 1) / (off_t)psize);
+        if (c.nparts > fs->ops->max_parts) {
+            log_error("fs: %s: %lld bytes need %d parts of %zu bytes, over the limit %d", path,
+                      (long long)w->size, c.nparts, psize, fs->ops->max_parts);
+            rc = -EFBIG;
+            goto out;
+        }
+        o.md5 = NULL; /* a multipart upload gets the whole MD5 at commit */
+        rc = fs->ops->mp_begin(fs->be, path, &o, &c.u);
+        if (rc < 0)
+            goto out;
+        pthread_mutex_init(&c.lock, NULL);
+        for (int i = 0; i < nth - 1; i++)
+            if (pthread_create(&th[started], NULL, mp_worker, &c) == 0)
+                started++;
+        mp_worker(&c);
+        for (int i = 0; i < started; i++)
+            pthread_join(th[i], NULL);
+        pthread_mutex_destroy(&c.lock);
+        rc = c.rc;
+        if (rc == 0)
+            rc = fs->ops->mp_commit(fs->be, c.u, md5);
+        else
+            fs->ops->mp_abort(fs->be, c.u);
+    }
+    if (rc < 0) {
+        fs_log_error("upload", path, rc);
+        goto out;
+    }
+    w->dirty = false;
+    w->failed = false;
+    w->exists = true;
+    fs_cache_refresh(fs, path);
+out:
+    if (rc < 0) {
+        w->failed = true;
+        log_error("fs: upload of %s failed: %s; the object was left as it was and the written "
+                  "data is kept in %s", path, strerror(-rc), w->spath);
+        rc = rc == -ENOMEM || rc == -EFBIG || rc == -ENOSPC ? rc : -EIO;
+    }
+    free(meta);
+    free(data);
+    return rc;
+}
+
+/* ---- handles ---- */
+
+int fs_open(struct fs *fs, struct fs_inode *in, int flags, bool created, struct fs_handle **out)
+{
+    struct fs_handle *h = calloc(1, sizeof(*h));
+    struct fs_inode *ref;
+    char *path = fs_itable_path(fs->it, in);
+    int acc = flags & O_ACCMODE, rc = 0;
+
+    *out = NULL;
+    if (!h || !path) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    h->flags = flags;
+    h->window = PREFETCH_MIN;
+    pthread_mutex_init(&h->lock, NULL);
+    if (acc != O_RDONLY || (flags & O_TRUNC)) {
+        if (fs->cfg.read_only) {
+            rc = -EROFS;
+            goto out;
+        }
+        ref = fs_itable_get(fs->it, in->ino); /* held by the write state */
+        pthread_mutex_lock(&in->lock);
+        bool fresh = in->wf == NULL;
+        rc = wfile_attach(fs, in, path, (flags & O_TRUNC) != 0, created);
+        if (rc == 0) {
+            if (!fresh && (flags & O_TRUNC) && ftruncate(in->wf->fd, 0) == 0) {
+                in->wf->size = 0;
+                in->wf->loaded = in->wf->dirty = true;
+            }
+            in->wf->users++;
+            h->writer = true;
+            h->size = in->wf->base.info.size;
+        }
+        pthread_mutex_unlock(&in->lock);
+        if (rc < 0 || !fresh)
+            fs_itable_put(fs->it, ref);
+        if (rc < 0)
+            goto out;
+    } else {
+        struct mc_attr a;
+
+        rc = fs_attr_get(fs, path, false, &a);
+        if (rc < 0)
+            goto out;
+        if (a.info.archived) {
+            archived_note(path);
+            rc = -EACCES;
+        }
+        h->size = a.info.size;
+        mc_attr_clear(&a);
+        if (rc < 0)
+            goto out;
+    }
+    h->in = fs_itable_get(fs->it, in->ino);
+    *out = h;
+    h = NULL;
+out:
+    if (h) {
+        pthread_mutex_destroy(&h->lock);
+        free(h);
+    }
+    free(path);
+    return rc;
+}
+
+/* Reads through the write state when it holds the content: 1 with *n set, 0 when not. */
+static int read_staged(struct fs_inode *in, char *buf, size_t size, off_t off, ssize_t *n)
+{
+    int rc = 0;
+
+    pthread_mutex_lock(&in->lock);
+    if (in->wf && in->wf->loaded) {
+        rc = 1;
+        *n = pread(in->wf->fd, buf, size, off);
+        if (*n < 0)
+            *n = -errno;
+    }
+    pthread_mutex_unlock(&in->lock);
+    return rc;
+}
+
+ssize_t fs_read(struct fs *fs, struct fs_handle *h, char *buf, size_t size, off_t off)
+{
+    ssize_t n = 0;
+    char *path = NULL;
+    size_t got = 0;
+    int rc = 0;
+
+    if (read_staged(h->in, buf, size, off, &n))
+        return n;
+    if (off >= h->size)
+        return 0;
+    if ((int64_t)size > h->size - off)
+        size = (size_t)(h->size - off);
+    path = fs_itable_path(fs->it, h->in);
+    if (!path)
+        return -ENOMEM;
+    pthread_mutex_lock(&h->lock);
+    if (h->buf && off >= h->buf_off && off + (off_t)size <= h->buf_off + (off_t)h->buf_len) {
+        memcpy(buf, h->buf + (off - h->buf_off), size);
+        n = (ssize_t)size;
+    } else if (off == h->last_end || (h->buf && off >= h->buf_off &&
+                                      off <= h->buf_off + (off_t)h->buf_len)) {
+        /* sequential: fetch a growing window from off */
+        size_t want = h->window;
+        if (want < size)
+            want = size;
+        if ((int64_t)want > h->size - off)
+            want = (size_t)(h->size - off);
+        if (!h->buf)
+            h->buf = malloc(PREFETCH_MAX > size ? PREFETCH_MAX : size);
+        if (!h->buf) {
+            rc = -ENOMEM;
+        } else {
+            rc = get_parallel(fs, path, off, want, h->buf, &got);
+            h->buf_off = off;
+            h->buf_len = rc == 0 ? got : 0;
+        }
+        if (rc == 0) {
+            n = (ssize_t)(got < size ? got : size);
+            memcpy(buf, h->buf, (size_t)n);
+            if (h->window < PREFETCH_MAX)
+                h->window *= 2;
+        }
+    } else {
+        /* random: fetch only what was asked */
+        h->window = PREFETCH_MIN;
+        rc = get_mem(fs, path, off, size, buf, &got);
+        n = (ssize_t)got;
+    }
+    if (rc == 0)
+        h->last_end = off + n;
+    pthread_mutex_unlock(&h->lock);
+    free(path);
+    return rc < 0 ? rc : n;
+}
+
+ssize_t fs_write(struct fs *fs, struct fs_handle *h, const char *buf, size_t size, off_t off)
+{
+    struct fs_inode *in = h->in;
+    char *path = fs_itable_path(fs->it, in);
+    ssize_t n;
+    int rc;
+
+    if (!path)
+        return -ENOMEM;
+    pthread_mutex_lock(&in->lock);
+    if (!in->wf) {
+        n = -EBADF;
+        goto out;
+    }
+    rc = wfile_load(fs, in->wf, path);
+    if (rc < 0) {
+        n = rc;
+        goto out;
+    }
+    if (h->flags & O_APPEND)
+        off = in->wf->size;
+    n = pwrite(in->wf->fd, buf, size, off);
+    if (n < 0) {
+        n = -errno;
+        goto out;
+    }
+    if (off + n > in->wf->size)
+        in->wf->size = off + n;
+    in->wf->dirty = true;
+out:
+    pthread_mutex_unlock(&in->lock);
+    free(path);
+    return n;
+}
+
+int fs_io_upload(struct fs *fs, struct fs_inode *in)
+{
+    char *path = fs_itable_path(fs->it, in);
+    int rc = 0;
+
+    if (!path)
+        return -ENOMEM;
+    pthread_mutex_lock(&in->lock);
+    if (in->wf && in->wf->dirty)
+        rc = wfile_upload(fs, in->wf, path);
+    pthread_mutex_unlock(&in->lock);
+    free(path);
+    return rc;
+}
+
+int fs_flush(struct fs *fs, struct fs_handle *h)
+{
+    return h->writer ? fs_io_upload(fs, h->in) : 0;
+}
+
+int fs_release(struct fs *fs, struct fs_handle *h)
+{
+    struct fs_inode *in = h->in;
+    struct fs_wfile *w = NULL;
+    int rc = 0;
+
+    if (h->writer) {
+        rc = fs_io_upload(fs, in);
+        pthread_mutex_lock(&in->lock);
+        if (in->wf && --in->wf->users <= 0) {
+            w = in->wf;
+            in->wf = NULL;
+        }
+        pthread_mutex_unlock(&in->lock);
+        if (w) {
+            wfile_free(w, w->failed || w->dirty);
+            fs_itable_put(fs->it, in); /* the write state's reference */
+        }
+    }
+    fs_itable_put(fs->it, in);
+    pthread_mutex_destroy(&h->lock);
+    free(h->buf);
+    free(h);
+    return rc;
+}
+
+int fs_io_override(struct fs *fs, struct fs_inode *in, struct stat *st)
+{
+    int rc = 0;
+
+    (void)fs;
+    pthread_mutex_lock(&in->lock);
+    if (in->wf && in->wf->loaded) {
+        st->st_size = in->wf->size;
+        st->st_blocks = (st->st_size + 511) / 512;
+        if (in->wf->has_mtime)
+            st->st_mtim = in->wf->mtime;
+        rc = 1;
+    }
+    pthread_mutex_unlock(&in->lock);
+    return rc;
+}
+
+int fs_io_set_mtime(struct fs *fs, struct fs_inode *in, const struct timespec *mtime)
+{
+    int rc = 0;
+
+    (void)fs;
+    pthread_mutex_lock(&in->lock);
+    if (in->wf) {
+        in->wf->has_mtime = true;
+        in->wf->mtime = *mtime;
+        rc = in->wf->dirty ? 1 : 0;
+    }
+    pthread_mutex_unlock(&in->lock);
+    return rc;
+}
+
+int fs_truncate(struct fs *fs, struct fs_inode *in, off_t size)
+{
+    char *path = fs_itable_path(fs->it, in);
+    bool temp = false;
+    int rc;
+
+    if (!path)
+        return -ENOMEM;
+    if (fs->cfg.read_only) {
+        rc = -EROFS;
+        goto out;
+    }
+    pthread_mutex_lock(&in->lock);
+    if (!in->wf) {
+        rc = wfile_attach(fs, in, path, size == 0, false);
+        if (rc < 0)
+            goto unlock;
+        temp = true;
+    }
+    rc = size == 0 ? 0 : wfile_load(fs, in->wf, path);
+    if (rc == 0 && size == 0)
+        in->wf->loaded = true;
+    if (rc == 0 && ftruncate(in->wf->fd, size) != 0)
+        rc = -errno;
+    if (rc == 0) {
+        in->wf->size = size;
+        in->wf->dirty = true;
+    }
+    if (temp) {
+        struct fs_wfile *w = in->wf;
+        if (rc == 0)
+            rc = wfile_upload(fs, w, path);
+        in->wf = NULL;
+        wfile_free(w, w->failed);
+    }
+unlock:
+    pthread_mutex_unlock(&in->lock);
+out:
+    free(path);
+    return rc;
+}
+
+int fs_io_edit_base(struct fs *fs, struct fs_inode *in, int (*fn)(struct mc_attr *base, void *ud),
+                    void *ud)
+{
+    int rc = 0;
+
+    (void)fs;
+    pthread_mutex_lock(&in->lock);
+    if (in->wf) {
+        rc = fn(&in->wf->base, ud);
+        if (rc == 0)
+            rc = in->wf->dirty ? 1 : 0;
+    }
+    pthread_mutex_unlock(&in->lock);
+    return rc;
+}
+
+void fs_io_discard(struct fs *fs, struct fs_inode *in)
+{
+    (void)fs;
+    pthread_mutex_lock(&in->lock);
+    if (in->wf) {
+        in->wf->unlinked = true;
+        in->wf->dirty = false;
+    }
+    pthread_mutex_unlock(&in->lock);
+}
