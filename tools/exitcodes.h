@@ -12,6 +12,7 @@ enum cli_exit {
     CLI_EXIT_NETWORK = 5,   /* endpoint unreachable, timeout, server errors after all retries */
     CLI_EXIT_ARCHIVED = 6,  /* object archived: restore / rehydrate it first */
     CLI_EXIT_PARTIAL = 7,   /* some items failed (e.g. rm -r) */
+    CLI_EXIT_DIFFER = 8,    /* verify: the trees differ */
 };
 
 /*

@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "tools/cli.h"
 #include "tools/cmd_mount.h"
+#include "tools/mirror.h"
 #include "tools/exitcodes.h"
 
 #ifndef BRIDGEFS_VERSION
@@ -21,10 +22,23 @@ struct command {
     int (*run)(const struct cli_ctx *c, int argc, char **argv);
 };
 
+static int run_mirror(const struct cli_ctx *c, int argc, char **argv)
+{
+    (void)c;
+    return cmd_mirror(argc, argv);
+}
+
+static int run_verify(const struct cli_ctx *c, int argc, char **argv)
+{
+    (void)c;
+    return cmd_verify(argc, argv);
+}
+
 static const struct command commands[] = {
     {"ls", cli_cmd_ls},   {"stat", cli_cmd_stat}, {"cat", cli_cmd_cat},
     {"put", cli_cmd_put}, {"rm", cli_cmd_rm},     {"mb", cli_cmd_mb},
     {"mount", cli_cmd_mount}, {"umount", cli_cmd_umount},
+    {"mirror", run_mirror},   {"verify", run_verify},
 };
 
 /* Parses the global options (up to the command). Returns -1 to go on, else an exit code. */

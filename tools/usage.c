@@ -4,6 +4,7 @@
 
 #include "tools/cli.h"
 #include "tools/cmd_mount.h"
+#include "tools/mirror.h"
 
 static const char usage_main[] =
     "usage: bridgefs [GLOBAL OPTIONS] COMMAND [ARGS]\n"
@@ -20,6 +21,9 @@ static const char usage_main[] =
     "  mount [-f] [-o OPT,...] URL MOUNTPOINT\n"
     "                            mount a bucket/container (or a prefix) with FUSE\n"
     "  umount [-z] MOUNTPOINT    unmount, waiting for uploads in flight\n"
+    "  mirror [OPTIONS] SRC DST  make directory DST match SRC, incrementally\n"
+    "                            (--mode merge keeps extras, the default; mirror deletes them)\n"
+    "  verify [OPTIONS] SRC DST  compare two trees by size and MD5; exit 0 only when they match\n"
     "Run `bridgefs COMMAND --help` for a command's options.\n"
     "\n"
     "URLs:\n"
@@ -49,7 +53,8 @@ static const char usage_main[] =
     "  4  access denied or bad credentials\n"
     "  5  network: endpoint unreachable, timeout, or server errors after all retries\n"
     "  6  object archived: restore / rehydrate it first\n"
-    "  7  partial failure (some items failed, e.g. rm -r)\n";
+    "  7  partial failure (some items failed, e.g. rm -r, mirror)\n"
+    "  8  verify: the trees differ\n";
 
 struct cmd_help {
     const char *name;
@@ -109,6 +114,14 @@ void cli_usage(FILE *f, const char *cmd)
 {
     if (cmd && strcmp(cmd, "mount") == 0) {
         cli_mount_usage(f);
+        return;
+    }
+    if (cmd && strcmp(cmd, "mirror") == 0) {
+        fputs(mirror_help_text(), f);
+        return;
+    }
+    if (cmd && strcmp(cmd, "verify") == 0) {
+        fputs(verify_help_text(), f);
         return;
     }
     if (cmd && strcmp(cmd, "umount") == 0) {

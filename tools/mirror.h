@@ -1,0 +1,87 @@
+/* mirror: copy a source directory tree onto a target tree, incrementally, with job logs. */
+#ifndef BFS_TOOLS_MIRROR_H
+#define BFS_TOOLS_MIRROR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "tools/walk.h"
+
+/* merge (default): items only in the target are kept; mirror: they are deleted. */
+enum mirror_mode { MIRROR_MODE_MERGE = 0, MIRROR_MODE_MIRROR };
+/* How "same" is decided for two files: size and mtime (default), size only, or MD5. */
+enum mirror_compare { MIRROR_CMP_SIZE_MTIME = 0, MIRROR_CMP_SIZE, MIRROR_CMP_CHECKSUM };
+
+struct mirror_filter;
+
+/* Options of one run; read-only while it runs. Strings are borrowed. */
+struct mirror_opts {
+    const char *src, *dst;
+    enum mirror_mode mode;
+    enum mirror_compare compare;
+    bool dry_run;
+    int64_t max_delete;                 /* -1: no limit */
+    int jobs;                           /* copy workers, >= 1 */
+    int progress;                       /* -1: auto (on when stderr is a terminal), 0 off, 1 on */
+    const char *log_dir;                /* NULL: the default (mirror_default_log_dir) */
+    const char *job_id;                 /* NULL: generated */
+    const char *flags;                  /* the options as given, for the summary; may be NULL */
+    const struct mirror_filter *filter; /* may be NULL: everything included */
+};
+
+/* Runs a mirror job; prints errors and the summary on stderr, the dry-run plan on stdout.
+ * Returns an exit code: 0, 7 (some items failed or deletes refused), 2, 3, 4, 1, 128+signal. */
+int mirror_run(const struct mirror_opts *o);
+
+/* The commands (argv[0] is the command name). Exit codes as documented in their --help. */
+int cmd_mirror(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+/* Their --help texts (static strings), for `bridgefs help mirror|verify`. */
+const char *mirror_help_text(void);
+const char *verify_help_text(void);
+
+/* ---- pure parts (unit-tested in tests/unit/test_mirror_*.c) ---- */
+
+enum mirror_action {
+    MIRROR_ACT_SKIP,        /* same on both sides: NoCopyNecessary */
+    MIRROR_ACT_COPY,        /* file or symlink new or changed: copy */
+    MIRROR_ACT_CHECKSUM,    /* files of equal size in checksum mode: compare MD5, then copy/skip */
+    MIRROR_ACT_MKDIR,       /* directory only in the source: create it and descend */
+    MIRROR_ACT_DESCEND,     /* directory on both sides */
+    MIRROR_ACT_DELETE,      /* only in the target, mirror mode */
+    MIRROR_ACT_KEEP,        /* only in the target, merge mode */
+    MIRROR_ACT_REPLACE,     /* directory vs non-directory, mirror mode: delete target, then copy */
+    MIRROR_ACT_CONFLICT,    /* directory vs non-directory, merge mode: reported as Failed */
+    MIRROR_ACT_UNSUPPORTED, /* source is a fifo, socket or device */
+};
+
+/* The decision for one merged item. src and dst are as the walk gives them (type WALK_NONE:
+ * absent); a source whose lstat failed must be handled before (it is not decided here). */
+enum mirror_action mirror_decide(const struct walk_stat *src, const struct walk_stat *dst,
+                                 enum mirror_mode mode, enum mirror_compare cmp);
+/* Two mtimes are the same when they differ by less than one second (targets that keep
+ * whole seconds, e.g. s3fs-style metadata, truncate or round; mounts keep nanoseconds). */
+bool mirror_same_mtime(const struct timespec *a, const struct timespec *b);
+
+/* Include/exclude rules, rsync-like: the first rule that matches decides; no match includes.
+ * A pattern with a '/' (other than a trailing one) matches the whole relative path (a leading
+ * '/' anchors at the root, which every path is relative to anyway); without, it matches the
+ * last component at any depth. A trailing '/' matches directories only. '*' and '?' do not
+ * match '/' unless the pattern contains "**", which then lets every '*' cross directories. */
+struct mirror_filter *mirror_filter_new(void);
+/* 0, -EINVAL (empty pattern), -ENOMEM. The pattern is copied. */
+int mirror_filter_add(struct mirror_filter *f, bool include, const char *pattern);
+bool mirror_filter_excluded(const struct mirror_filter *f, const char *path, bool is_dir);
+/* mirror_filter_free(NULL) is a no-op. */
+void mirror_filter_free(struct mirror_filter *f);
+
+/* The default log directory into out: $XDG_STATE_HOME/bridgefs/jobs, else
+ * $HOME/.local/state/bridgefs/jobs. 0, or -ENOENT when neither variable is set. */
+int mirror_default_log_dir(char *out, size_t outlen);
+
+/* Checks SRC and DST (already resolved with realpath) do not overlap: 0, or -EINVAL with a
+ * static reason in *why ("source and target are the same directory", ...). */
+int mirror_check_overlap(const char *src_real, const char *dst_real, const char **why);
+
+#endif
