@@ -1,5 +1,6 @@
 /* fs_core: creation and teardown of the filesystem state shared by the handlers. */
 #include <errno.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -46,6 +47,10 @@ int fs_core_new(const struct fs_config *c, struct os_store *st, struct mc *mc, s
     struct fs *fs = calloc(1, sizeof(*fs));
     int rc = -ENOMEM;
 
+    /* Part and prefetch buffers are several MiB: a fixed mmap threshold returns them to
+     * the system when freed (glibc's dynamic threshold would keep them in the heap, and
+     * the daemon's RSS would grow to everything ever allocated at once). */
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
     *out = NULL;
     if (!fs)
         return -ENOMEM;

@@ -11,26 +11,12 @@
 #include "core/log.h"
 #include "fs/fs_int.h"
 #include "fs/fs_path.h"
+#include "fs/fs_wfile.h"
 
 #define PREFETCH_MIN (1u << 20)
 #define PREFETCH_MAX (16u << 20)
 #define CHUNK_MIN (1u << 20)
 
-/* Write state of one inode (struct fs_inode.wf), guarded by the inode's lock. */
-struct fs_wfile {
-    int fd;                 /* staging file */
-    char *spath;            /* its path; owned */
-    off_t size;             /* staged size (valid when loaded) */
-    bool loaded;            /* the staging file holds the whole content */
-    bool dirty;             /* differs from the object: upload at flush/release */
-    bool exists;            /* the object existed at open */
-    bool has_mtime;         /* set by utimens: stored with the upload */
-    struct timespec mtime;
-    struct mc_attr base;    /* attributes at open: user metadata and mode kept on upload */
-    int users;              /* open handles for writing */
-    bool failed;            /* the last upload failed; the staging file is kept */
-    bool unlinked;          /* the file was unlinked while open: never upload */
-};
 
 /* One open file. The read-ahead state is guarded by `lock`. */
 struct fs_handle {
@@ -173,10 +159,13 @@ static int stage_create(struct fs *fs, struct fs_wfile *w)
     return 0;
 }
 
-static void wfile_free(struct fs_wfile *w, bool keep_file)
+static void wfile_free(struct fs *fs, struct fs_wfile *w, bool keep_file)
 {
     if (!w)
         return;
+    fs_stream_abort(fs, w);
+    if (keep_file && w->fd >= 0 && lseek(w->fd, 0, SEEK_END) == 0)
+        keep_file = false; /* nothing to keep (a streamed upload that failed) */
     if (w->fd >= 0)
         close(w->fd);
     if (w->spath && !keep_file)
@@ -267,64 +256,13 @@ static int wfile_attach(struct fs *fs, struct fs_inode *in, const char *path, bo
     if (trunc || created || !w->exists) {
         w->loaded = true;
         w->dirty = true;
+        w->seq = true;
     }
     in->wf = w;
     return 0;
 fail:
-    wfile_free(w, false);
+    wfile_free(fs, w, false);
     return rc;
-}
-
-/* The user metadata to store with an upload: the base's, minus what bridgefs writes itself. */
-static int upload_meta(const struct fs_wfile *w, struct os_meta **out, size_t *n, char bufs[3][16])
-{
-    static const char *own[] = {"mtime", "md5chksum", "mode", "uid", "gid"};
-    const struct mc_attr *b = &w->base;
-    struct os_meta *m = calloc(b->info.n_meta + 3, sizeof(*m));
-    size_t k = 0;
-
-    if (!m)
-        return -ENOMEM;
-    for (size_t i = 0; i < b->info.n_meta; i++) {
-        bool skip = false;
-        for (size_t j = 0; j < sizeof(own) / sizeof(own[0]); j++)
-            if (strcasecmp(b->info.meta[i].key, own[j]) == 0)
-                skip = true;
-        if (!skip)
-            m[k++] = b->info.meta[i];
-    }
-    if (b->has_mode) {
-        snprintf(bufs[0], 16, "%u", b->mode);
-        m[k++] = (struct os_meta){"mode", bufs[0]};
-    }
-    if (b->has_uid) {
-        snprintf(bufs[1], 16, "%u", b->uid);
-        m[k++] = (struct os_meta){"uid", bufs[1]};
-    }
-    if (b->has_gid) {
-        snprintf(bufs[2], 16, "%u", b->gid);
-        m[k++] = (struct os_meta){"gid", bufs[2]};
-    }
-    *out = m;
-    *n = k;
-    return 0;
-}
-
-static int read_full(int fd, char *p, size_t n, off_t off)
-{
-    while (n > 0) {
-        ssize_t k = pread(fd, p, n, off);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k < 0)
-            return -errno;
-        if (k == 0)
-            return -EIO;
-        p += k;
-        n -= (size_t)k;
-        off += k;
-    }
-    return 0;
 }
 
 struct mp_ctx {
@@ -358,7 +296,7 @@ static void *mp_worker(void *ud)
             break;
         off = (off_t)(part - 1) * (off_t)c->psize;
         len = (size_t)(c->size - off < (int64_t)c->psize ? c->size - off : (int64_t)c->psize);
-        rc = read_full(c->fd, buf, len, off);
+        rc = fs_io_read_full(c->fd, buf, len, off);
         if (rc == 0)
             rc = c->fs->ops->mp_part(c->fs->be, c->u, part, buf, len);
         if (rc < 0) {
@@ -385,7 +323,7 @@ static int md5_fd(int fd, int64_t size, unsigned char md5[16])
     }
     for (int64_t off = 0; off < size && rc == 0;) {
         size_t n = (size_t)(size - off < (int64_t)bl ? size - off : (int64_t)bl);
-        rc = read_full(fd, b, n, off);
+        rc = fs_io_read_full(fd, b, n, off);
         if (rc == 0)
             crypto_md5_update(m, b, n);
         off += (int64_t)n;
@@ -410,19 +348,30 @@ static int wfile_upload(struct fs *fs, struct fs_wfile *w, const char *path)
     int rc;
 
     if (w->unlinked) {
+        fs_stream_abort(fs, w);
         w->dirty = false;
         return 0;
+    }
+    if (w->stream) {
+        rc = fs_stream_end(fs, w, path, true);
+        w->seq = false;
+        w->loaded = false; /* the content is in the store only */
+        if (rc < 0) {
+            w->failed = true;
+            w->dirty = false;
+            log_error("fs: upload of %s failed: %s; the object was left as it was; the data "
+                      "written had been streamed and is not kept", path, strerror(-rc));
+            return rc == -ENOMEM || rc == -EFBIG ? rc : -EIO;
+        }
+        w->base.info.size = w->size;
+        goto done;
     }
     rc = wfile_load(fs, w, path);
     if (rc < 0)
         goto out;
-    rc = upload_meta(w, &meta, &o.n_meta, mbufs);
+    rc = fs_io_upload_opts(w, &o, &meta, mbufs, &now);
     if (rc < 0)
         goto out;
-    o.meta = meta;
-    o.content_type = w->base.info.content_type;
-    clock_gettime(CLOCK_REALTIME, &now);
-    o.mtime = w->has_mtime ? &w->mtime : &now;
     psize = fs->cfg.part_size ? fs->cfg.part_size : fs->ops->part_size(fs->be, w->size, 1);
     rc = md5_fd(w->fd, w->size, md5);
     if (rc < 0)
@@ -434,7 +383,7 @@ static int wfile_upload(struct fs *fs, struct fs_wfile *w, const char *path)
             rc = -ENOMEM;
             goto out;
         }
-        rc = read_full(w->fd, data, (size_t)w->size, 0);
+        rc = fs_io_read_full(w->fd, data, (size_t)w->size, 0);
         if (rc == 0)
             rc = fs->ops->put(fs->be, path, data, (size_t)w->size, &o);
     } else {
@@ -471,6 +420,7 @@ static int wfile_upload(struct fs *fs, struct fs_wfile *w, const char *path)
         fs_log_error("upload", path, rc);
         goto out;
     }
+done:
     w->dirty = false;
     w->failed = false;
     w->exists = true;
@@ -514,6 +464,8 @@ int fs_open(struct fs *fs, struct fs_inode *in, int flags, bool created, struct 
         bool fresh = in->wf == NULL;
         rc = wfile_attach(fs, in, path, (flags & O_TRUNC) != 0, created);
         if (rc == 0) {
+            if (!fresh && (flags & O_TRUNC))
+                fs_stream_abort(fs, in->wf);
             if (!fresh && (flags & O_TRUNC) && ftruncate(in->wf->fd, 0) == 0) {
                 in->wf->size = 0;
                 in->wf->loaded = in->wf->dirty = true;
@@ -555,11 +507,24 @@ out:
 }
 
 /* Reads through the write state when it holds the content: 1 with *n set, 0 when not. */
-static int read_staged(struct fs_inode *in, char *buf, size_t size, off_t off, ssize_t *n)
+static int read_staged(struct fs *fs, struct fs_inode *in, const char *path, char *buf,
+                       size_t size, off_t off, ssize_t *n)
 {
     int rc = 0;
 
     pthread_mutex_lock(&in->lock);
+    if (in->wf && in->wf->stream) {
+        rc = fs_stream_fallback(fs, in->wf, path);
+        if (rc == 0)
+            rc = wfile_load(fs, in->wf, path);
+        if (rc < 0) {
+            *n = rc;
+            pthread_mutex_unlock(&in->lock);
+            return 1;
+        }
+    }
+    if (in->wf)
+        in->wf->seq = false;
     if (in->wf && in->wf->loaded) {
         rc = 1;
         *n = pread(in->wf->fd, buf, size, off);
@@ -577,15 +542,19 @@ ssize_t fs_read(struct fs *fs, struct fs_handle *h, char *buf, size_t size, off_
     size_t got = 0;
     int rc = 0;
 
-    if (read_staged(h->in, buf, size, off, &n))
-        return n;
-    if (off >= h->size)
-        return 0;
-    if ((int64_t)size > h->size - off)
-        size = (size_t)(h->size - off);
     path = fs_itable_path(fs->it, h->in);
     if (!path)
         return -ENOMEM;
+    if (read_staged(fs, h->in, path, buf, size, off, &n)) {
+        free(path);
+        return n;
+    }
+    if (off >= h->size) {
+        free(path);
+        return 0;
+    }
+    if ((int64_t)size > h->size - off)
+        size = (size_t)(h->size - off);
     pthread_mutex_lock(&h->lock);
     if (h->buf && off >= h->buf_off && off + (off_t)size <= h->buf_off + (off_t)h->buf_len) {
         memcpy(buf, h->buf + (off - h->buf_off), size);
@@ -630,6 +599,7 @@ ssize_t fs_write(struct fs *fs, struct fs_handle *h, const char *buf, size_t siz
 {
     struct fs_inode *in = h->in;
     char *path = fs_itable_path(fs->it, in);
+    struct fs_wfile *w;
     ssize_t n;
     int rc;
 
@@ -640,21 +610,50 @@ ssize_t fs_write(struct fs *fs, struct fs_handle *h, const char *buf, size_t siz
         n = -EBADF;
         goto out;
     }
-    rc = wfile_load(fs, in->wf, path);
+    w = in->wf;
+    if (w->stream && !(h->flags & O_APPEND) && off != w->size) {
+        rc = fs_stream_fallback(fs, w, path);
+        if (rc < 0) {
+            n = rc;
+            goto out;
+        }
+    }
+    if (w->stream) {
+        rc = fs_stream_feed(fs, w->stream, buf, size);
+        if (rc < 0) {
+            n = -EIO; /* the part upload failed: close() reports it too */
+            goto out;
+        }
+        w->size += (off_t)size;
+        w->dirty = true;
+        n = (ssize_t)size;
+        goto out;
+    }
+    rc = wfile_load(fs, w, path);
     if (rc < 0) {
         n = rc;
         goto out;
     }
     if (h->flags & O_APPEND)
-        off = in->wf->size;
-    n = pwrite(in->wf->fd, buf, size, off);
+        off = w->size;
+    if (off != w->size)
+        w->seq = false;
+    n = pwrite(w->fd, buf, size, off);
     if (n < 0) {
         n = -errno;
         goto out;
     }
-    if (off + n > in->wf->size)
-        in->wf->size = off + n;
-    in->wf->dirty = true;
+    if (off + n > w->size)
+        w->size = off + n;
+    w->dirty = true;
+    if (w->seq && !w->unlinked && w->size >= (off_t)fs_stream_part_size(fs, 1)) {
+        w->seq = false; /* one attempt: on failure the file stays staged */
+        rc = fs_stream_start(fs, w, path);
+        if (rc < 0)
+            log_warn("fs: %s: cannot stream the upload (%s): staging it", path, strerror(-rc));
+        else
+            w->seq = true;
+    }
 out:
     pthread_mutex_unlock(&in->lock);
     free(path);
@@ -696,7 +695,7 @@ int fs_release(struct fs *fs, struct fs_handle *h)
         }
         pthread_mutex_unlock(&in->lock);
         if (w) {
-            wfile_free(w, w->failed || w->dirty);
+            wfile_free(fs, w, w->failed || w->dirty);
             fs_itable_put(fs->it, in); /* the write state's reference */
         }
     }
@@ -713,7 +712,7 @@ int fs_io_override(struct fs *fs, struct fs_inode *in, struct stat *st)
 
     (void)fs;
     pthread_mutex_lock(&in->lock);
-    if (in->wf && in->wf->loaded) {
+    if (in->wf && (in->wf->loaded || in->wf->stream)) {
         st->st_size = in->wf->size;
         st->st_blocks = (st->st_size + 511) / 512;
         if (in->wf->has_mtime)
@@ -733,6 +732,8 @@ int fs_io_set_mtime(struct fs *fs, struct fs_inode *in, const struct timespec *m
     if (in->wf) {
         in->wf->has_mtime = true;
         in->wf->mtime = *mtime;
+        if (in->wf->stream)
+            in->wf->stream->meta_changed = true;
         rc = in->wf->dirty ? 1 : 0;
     }
     pthread_mutex_unlock(&in->lock);
@@ -758,7 +759,15 @@ int fs_truncate(struct fs *fs, struct fs_inode *in, off_t size)
             goto unlock;
         temp = true;
     }
-    rc = size == 0 ? 0 : wfile_load(fs, in->wf, path);
+    if (in->wf->stream && size == in->wf->size) {
+        rc = 0; /* dd's ftruncate at the current size: nothing changes, keep streaming */
+        goto unlock;
+    }
+    if (size != in->wf->size)
+        in->wf->seq = false;
+    rc = fs_stream_fallback(fs, in->wf, path);
+    if (rc == 0 && size != 0)
+        rc = wfile_load(fs, in->wf, path);
     if (rc == 0 && size == 0)
         in->wf->loaded = true;
     if (rc == 0 && ftruncate(in->wf->fd, size) != 0)
@@ -772,7 +781,7 @@ int fs_truncate(struct fs *fs, struct fs_inode *in, off_t size)
         if (rc == 0)
             rc = wfile_upload(fs, w, path);
         in->wf = NULL;
-        wfile_free(w, w->failed);
+        wfile_free(fs, w, w->failed);
     }
 unlock:
     pthread_mutex_unlock(&in->lock);
@@ -790,6 +799,8 @@ int fs_io_edit_base(struct fs *fs, struct fs_inode *in, int (*fn)(struct mc_attr
     pthread_mutex_lock(&in->lock);
     if (in->wf) {
         rc = fn(&in->wf->base, ud);
+        if (rc == 0 && in->wf->stream)
+            in->wf->stream->meta_changed = true;
         if (rc == 0)
             rc = in->wf->dirty ? 1 : 0;
     }
@@ -802,6 +813,7 @@ void fs_io_discard(struct fs *fs, struct fs_inode *in)
     (void)fs;
     pthread_mutex_lock(&in->lock);
     if (in->wf) {
+        fs_stream_abort(fs, in->wf);
         in->wf->unlinked = true;
         in->wf->dirty = false;
     }
