@@ -10,11 +10,16 @@
 #include "tools/exitcodes.h"
 #include "tools/joblog.h"
 #include "tools/mirror.h"
+#include "tools/mirror_int.h"
 
 static const char mirror_help[] =
     "usage: bridgefs mirror [OPTIONS] SRC DST\n"
     "\n"
-    "Copies the directory tree SRC onto DST (directories or bridgefs mountpoints): items new\n"
+    "Copies the directory tree SRC onto DST (directories, bridgefs mountpoints, or URLs such\n"
+    "as s3://bucket/prefix and az://container/prefix, which are mounted privately for the run:\n"
+    "SRC read-only, under $TMPDIR or /tmp with a temporary cache, and unmounted at the end,\n"
+    "after the uploads, also on errors and on SIGINT / SIGTERM; a mount that fails gives its\n"
+    "message and exit code, e.g. 3 for a missing bucket, 4 for bad credentials). Items new\n"
     "or changed in SRC are copied; unchanged items are skipped (same size and mtime, to within\n"
     "one second). Copies keep mtime, mode bits, user.* xattrs (not user.bridgefs.*) and\n"
     "symlinks. A file appears on DST only when complete (temp name, then rename; on a bridgefs\n"
@@ -43,7 +48,13 @@ static const char mirror_help[] =
     "                        item, and ID.summary.json\n"
     "      --job-id ID       the run id (default: UTC time and a random suffix)\n"
     "\n"
-    "Exit codes: 0 every item succeeded; 7 some items failed or deletes were refused;\n"
+    "Archived source objects (S3 GLACIER / DEEP_ARCHIVE not restored, Azure Archive tier, as\n"
+    "user.bridgefs.storage_class shows on a mount) are not copied: they are logged as\n"
+    "Unsupported, \"archived (TIER tier): restore / rehydrate it first\", and counted in the\n"
+    "summary's itemsUnsupported; like other Unsupported items they do not fail the run.\n"
+    "\n"
+    "Exit codes: 0 every item succeeded (or was Unsupported: archived objects, fifos, ...);\n"
+    "7 some items failed or deletes were refused;\n"
     "2 usage (also SRC and DST overlapping); 3 SRC not found; 4 SRC not readable; 1 other;\n"
     "130 / 143 interrupted by SIGINT / SIGTERM (the summary says Canceled).\n";
 
@@ -98,6 +109,8 @@ int cmd_mirror(int argc, char **argv)
     };
     struct mirror_opts o = {0};
     struct mirror_filter *filter = mirror_filter_new();
+    struct mirror_mounts *mounts = NULL;
+    const char *why = NULL;
     struct buf flags;
     long long v;
     int opt, code = -1;
@@ -188,20 +201,31 @@ int cmd_mirror(int argc, char **argv)
                          "--help)");
         goto out;
     }
-    if (strstr(argv[optind], "://") || strstr(argv[optind + 1], "://")) {
-        code = cli_failf(CLI_EXIT_USAGE, "mirror",
-                         "URLs as SRC or DST are not supported yet: "
-                         "mount them with `bridgefs mount` and mirror the mountpoints");
+    if (mirror_check_url_overlap(argv[optind], argv[optind + 1], &why) < 0) {
+        code = cli_failf(CLI_EXIT_USAGE, "mirror", "refusing to run: %s (%s, %s)", why,
+                         argv[optind], argv[optind + 1]);
         goto out;
     }
     for (int i = 1; i < optind; i++) /* getopt moved the options before SRC and DST */
         if (buf_appends(&flags, i > 1 ? " " : "") < 0 || buf_appends(&flags, argv[i]) < 0)
             break;
-    o.src = argv[optind];
-    o.dst = argv[optind + 1];
     o.flags = buf_str(&flags);
     o.filter = filter;
-    code = mirror_run(&o);
+    /* SIGINT/SIGTERM only set the cancel flag from here on, so every private mount is
+     * unmounted on the way out */
+    mirror_signals_install();
+    code = mirror_mounts_open("mirror", argv[optind], argv[optind + 1], true, o.dry_run, &mounts);
+    if (code < 0 && mounts) {
+        o.src = mirror_mounts_path(mounts, 0);
+        o.dst = mirror_mounts_path(mounts, 1);
+        o.src_name = mirror_is_url(argv[optind]) ? argv[optind] : NULL;
+        o.dst_name = mirror_is_url(argv[optind + 1]) ? argv[optind + 1] : NULL;
+        code = mirror_run(&o);
+    }
+    mirror_mounts_close(mounts);
+    if (code < 128 && mirror_canceled())
+        code = 128 + mirror_canceled();
+    mirror_signals_restore();
 out:
     mirror_filter_free(filter);
     buf_free(&flags);

@@ -8,15 +8,17 @@
 #include "tools/cli.h"
 #include "tools/exitcodes.h"
 #include "tools/mirror.h"
+#include "tools/mirror_int.h"
 #include "tools/verify.h"
 
 static const char verify_help[] =
     "usage: bridgefs verify [--checksum|--deep] [--format text|json] [-j N] SRC DST\n"
     "\n"
-    "Compares every item of the directory trees SRC and DST (directories or bridgefs\n"
-    "mountpoints) by type, size and MD5 (symlinks by target). The MD5 of a file is its stored\n"
-    "user.bridgefs.md5 xattr where it has one, else it is read and hashed. Prints one line per\n"
-    "problem, then totals:\n"
+    "Compares every item of the directory trees SRC and DST (directories, bridgefs mountpoints,\n"
+    "or s3:// / az:// URLs, mounted read-only for the run as `bridgefs mirror` does) by type,\n"
+    "size and MD5 (symlinks by target). The MD5 of a file is its stored user.bridgefs.md5\n"
+    "xattr where it has one, else it is read and hashed. Prints one line per problem, then\n"
+    "totals:\n"
     "  missing  PATH                  in SRC, not in DST\n"
     "  extra  PATH                    in DST, not in SRC\n"
     "  different  PATH  (WHY)         size A != B, checksum, type, symlink target\n"
@@ -51,6 +53,8 @@ int cmd_verify(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     struct verify_opts o = {0};
+    struct mirror_mounts *mounts = NULL;
+    int code;
     char *end;
     long v;
     int opt;
@@ -99,11 +103,18 @@ int cmd_verify(int argc, char **argv)
         return cli_failf(CLI_EXIT_USAGE, "verify",
                          "expected SRC and DST (see bridgefs verify "
                          "--help)");
-    if (strstr(argv[optind], "://") || strstr(argv[optind + 1], "://"))
-        return cli_failf(CLI_EXIT_USAGE, "verify",
-                         "URLs as SRC or DST are not supported yet: "
-                         "mount them with `bridgefs mount` and verify the mountpoints");
-    o.src = argv[optind];
-    o.dst = argv[optind + 1];
-    return verify_run(&o);
+    mirror_signals_install(); /* so every private mount is unmounted on the way out */
+    code = mirror_mounts_open("verify", argv[optind], argv[optind + 1], true, true, &mounts);
+    if (code < 0 && mounts) {
+        o.src = mirror_mounts_path(mounts, 0);
+        o.dst = mirror_mounts_path(mounts, 1);
+        o.src_name = mirror_is_url(argv[optind]) ? argv[optind] : NULL;
+        o.dst_name = mirror_is_url(argv[optind + 1]) ? argv[optind + 1] : NULL;
+        code = verify_run(&o);
+    }
+    mirror_mounts_close(mounts);
+    if (code < 128 && mirror_canceled())
+        code = 128 + mirror_canceled();
+    mirror_signals_restore();
+    return code;
 }

@@ -14,6 +14,7 @@
 #include "core/buf.h"
 
 #define LINE_MAX_BYTES (64 * 1024)
+#define UNSUP_MAX_BYTES (512 * 1024) /* the summary's list of Unsupported items */
 
 struct joblog {
     pthread_mutex_t mu; /* guards c and the copy-log fd writes */
@@ -22,6 +23,8 @@ struct joblog {
     char *copylog, *summary; /* paths, NULL for a dry run */
     char *id, *source, *target, *mode, *flags;
     struct timespec start;
+    struct buf unsup; /* the first JOBLOG_UNSUP_LIST Unsupported items, JSON objects, for the
+                       * summary; guarded by mu */
 };
 
 static const char *result_names[JOBLOG_NRESULTS] = {
@@ -211,7 +214,7 @@ static int write_summary(struct joblog *jl, const char *status)
     joblog_format_time(&jl->start, ts0, sizeof(ts0));
     joblog_format_time(&end, ts1, sizeof(ts1));
     dur = (double)(end.tv_sec - jl->start.tv_sec) + (end.tv_nsec - jl->start.tv_nsec) / 1e9;
-    buf_init(&b, 1 << 20);
+    buf_init(&b, (1 << 20) + UNSUP_MAX_BYTES);
     rc = buf_appends(&b, "{\n  \"jobId\": ");
     rc = rc ? rc : joblog_json_escape(&b, jl->id);
     rc = rc ? rc : buf_appends(&b, ",\n  \"source\": ");
@@ -230,6 +233,11 @@ static int write_summary(struct joblog *jl, const char *status)
     rc = rc ? rc : buf_appendf(&b, ",\n  \"bytesScanned\": %" PRIu64, c.bytes_scanned);
     for (int i = 0; rc == 0 && i < JOBLOG_NRESULTS; i++)
         rc = buf_appendf(&b, ",\n  \"bytes%s\": %" PRIu64, keys[i], c.bytes[i]);
+    pthread_mutex_lock(&jl->mu);
+    rc = rc ? rc : buf_appends(&b, ",\n  \"unsupportedItems\": [");
+    rc = rc || !jl->unsup.len ? rc : buf_append(&b, jl->unsup.data, jl->unsup.len);
+    rc = rc ? rc : buf_appends(&b, jl->unsup.len ? "\n  ]" : "]");
+    pthread_mutex_unlock(&jl->mu);
     rc = rc ? rc : buf_appends(&b, ",\n  \"status\": ");
     rc = rc ? rc : joblog_json_escape(&b, status);
     rc = rc ? rc
@@ -270,6 +278,7 @@ void joblog_free(struct joblog *jl)
     if (jl->fd >= 0)
         close(jl->fd);
     pthread_mutex_destroy(&jl->mu);
+    buf_free(&jl->unsup);
     free(jl->copylog);
     free(jl->summary);
     free(jl->id);
@@ -290,6 +299,7 @@ int joblog_open(const char *dir, const struct joblog_info *info, struct joblog *
     if (!jl)
         return -ENOMEM;
     pthread_mutex_init(&jl->mu, NULL);
+    buf_init(&jl->unsup, UNSUP_MAX_BYTES);
     jl->fd = -1;
     clock_gettime(CLOCK_REALTIME, &jl->start);
     jl->id = strdup(info->job_id ? info->job_id : "");
@@ -334,6 +344,20 @@ void joblog_scanned(struct joblog *jl, uint64_t bytes)
     pthread_mutex_unlock(&jl->mu);
 }
 
+/* Appends one Unsupported item to the summary's list; a failure (too long) leaves it out. */
+static void unsup_add(struct buf *u, const char *path, const char *details)
+{
+    size_t len = u->len;
+    int rc = buf_appends(u, u->len ? ",\n    {\"ItemPath\": " : "\n    {\"ItemPath\": ");
+
+    rc = rc ? rc : joblog_json_escape(u, path);
+    rc = rc ? rc : buf_appends(u, ", \"Details\": ");
+    rc = rc ? rc : joblog_json_escape(u, details ? details : "");
+    rc = rc ? rc : buf_appends(u, "}");
+    if (rc < 0)
+        u->len = len;
+}
+
 void joblog_item(struct joblog *jl, const char *path, char type, uint64_t size,
                  enum joblog_result res, int status, const char *details)
 {
@@ -366,6 +390,8 @@ void joblog_item(struct joblog *jl, const char *path, char type, uint64_t size,
         }
     }
     pthread_mutex_lock(&jl->mu);
+    if (res == JOBLOG_UNSUPPORTED && jl->c.items[res] < JOBLOG_UNSUP_LIST)
+        unsup_add(&jl->unsup, path, details);
     jl->c.items[res]++;
     jl->c.bytes[res] += size;
     if (jl->fd >= 0 && b.len > 0)

@@ -34,6 +34,10 @@ struct joblog_info {
 
 struct joblog;
 
+/* The summary lists the first this many Unsupported items ("unsupportedItems": [{ItemPath,
+ * Details}]); itemsUnsupported counts them all. */
+#define JOBLOG_UNSUP_LIST 100
+
 /*
  * Opens `<dir>/<job_id>.copylog.jsonl` (append) and writes `<job_id>.summary.json` with status
  * "Running". dir NULL: nothing is written (dry run), only counted. Creates dir (and parents).

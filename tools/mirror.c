@@ -395,8 +395,8 @@ int mirror_run(const struct mirror_opts *o)
         goto out;
     }
     info.job_id = id;
-    info.source = r.src;
-    info.target = r.dst;
+    info.source = o->src_name ? o->src_name : r.src;
+    info.target = o->dst_name ? o->dst_name : r.dst;
     info.mode = o->mode == MIRROR_MODE_MIRROR ? "mirror" : "merge";
     info.flags = o->flags;
     rc = joblog_open(o->dry_run ? NULL : logdir, &info, &r.jl);

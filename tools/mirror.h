@@ -18,6 +18,7 @@ struct mirror_filter;
 /* Options of one run; read-only while it runs. Strings are borrowed. */
 struct mirror_opts {
     const char *src, *dst;
+    const char *src_name, *dst_name; /* shown in the summary instead (URLs); may be NULL */
     enum mirror_mode mode;
     enum mirror_compare compare;
     bool dry_run;
@@ -40,6 +41,28 @@ int cmd_verify(int argc, char **argv);
 /* Their --help texts (static strings), for `bridgefs help mirror|verify`. */
 const char *mirror_help_text(void);
 const char *verify_help_text(void);
+
+/* ---- URLs as SRC or DST: private mounts for the length of a run (mirror_mount.c) ---- */
+
+struct mirror_mounts;
+/* true when arg is a URL (contains "://"), not a path. */
+bool mirror_is_url(const char *arg);
+/* Mounts each URL among src and dst on a mountpoint in a new mkdtemp folder under $TMPDIR (else
+ * /tmp), with `bridgefs mount URL MP -o cache=<temp>,ttl=3600[,ro]` run from /proc/self/exe in
+ * its own process group (ro: src_ro / dst_ro). Returns -1 to go on, else an exit code: the
+ * mount's own (it printed why), or 128+signal when canceled (mirror_signals_install first).
+ * *out is always set (NULL only on ENOMEM) and must be closed with mirror_mounts_close, also
+ * on error. */
+int mirror_mounts_open(const char *cmd, const char *src, const char *dst, bool src_ro, bool dst_ro,
+                       struct mirror_mounts **out);
+/* Two URLs (else 0): -EINVAL with a static reason in *why when they name the same place or
+ * one is inside the other (s3://b and s3://b/x/), as mirror_check_overlap does for paths. */
+int mirror_check_url_overlap(const char *src, const char *dst, const char **why);
+/* The path to give the engine for side 0 (SRC) or 1 (DST): the mountpoint or the argument. */
+const char *mirror_mounts_path(const struct mirror_mounts *m, int side);
+/* Unmounts (`bridgefs umount`, which waits for uploads; lazily if that fails), removes the
+ * temporary folders, frees. NULL: no-op. */
+void mirror_mounts_close(struct mirror_mounts *m);
 
 /* ---- pure parts (unit-tested in tests/unit/test_mirror_*.c) ---- */
 

@@ -294,7 +294,7 @@ void mirror_copy_job(void *arg, struct mirror_job *j)
     struct mirror_run *r = arg;
     const struct mirror_opts *o = r->o;
     struct copy_err e = {0};
-    char *spath = NULL, *dpath = NULL, details[160];
+    char *spath = NULL, *dpath = NULL, details[160], cls[64];
     uint64_t copied = 0;
     enum joblog_result res = JOBLOG_TRANSFERRED;
 
@@ -337,8 +337,12 @@ log:
     if (e.err) {
         res = JOBLOG_FAILED;
         snprintf(details, sizeof(details), "%s: %s", e.step, strerror(e.err));
-        if (j->src.type == WALK_LINK &&
-            (e.err == EPERM || e.err == ENOSYS || e.err == EOPNOTSUPP)) {
+        if (e.err == EACCES && j->src.type == WALK_FILE &&
+            mirror_archived_class(spath, cls, sizeof(cls))) {
+            res = JOBLOG_UNSUPPORTED; /* not a failure: the run can succeed */
+            snprintf(details, sizeof(details), MIRROR_ARCHIVED_FMT, cls);
+        } else if (j->src.type == WALK_LINK &&
+                   (e.err == EPERM || e.err == ENOSYS || e.err == EOPNOTSUPP)) {
             res = JOBLOG_UNSUPPORTED;
             snprintf(details, sizeof(details), "the target does not support symlinks (%s)",
                      strerror(e.err));

@@ -11,6 +11,9 @@
 
 #define MIRROR_TMP_PREFIX ".bridgefs.tmp."
 #define MIRROR_XATTR_MD5 "user.bridgefs.md5"
+#define MIRROR_XATTR_CLASS "user.bridgefs.storage_class"
+/* TransferResult Details of an archived source object (%s: its storage class or tier). */
+#define MIRROR_ARCHIVED_FMT "archived (%s tier): restore / rehydrate it first"
 
 /* One unit of work for a pool worker; owned by the pool once pushed. */
 struct mirror_job {
@@ -35,7 +38,8 @@ int mirror_pool_push(struct mirror_pool *p, struct mirror_job *job);
 /* Waits for the queued jobs (dropped unqueued when canceled), joins, frees. NULL: no-op. */
 void mirror_pool_finish(struct mirror_pool *p);
 
-/* Cancellation: SIGINT/SIGTERM set it (mirror_signals_install); 0 or the signal number. */
+/* Cancellation: SIGINT/SIGTERM set it (mirror_signals_install); 0 or the signal number.
+ * Install/restore pairs nest: the outermost pair installs and restores the handlers. */
 void mirror_signals_install(void);
 void mirror_signals_restore(void);
 int mirror_canceled(void);
@@ -46,6 +50,11 @@ int mirror_file_md5(const char *path, bool use_xattr, unsigned char out[16],
                     void (*on_bytes)(void *, uint64_t), void *arg);
 /* The stored MD5 xattr of path: 0, -ENODATA when absent or malformed. */
 int mirror_xattr_md5(const char *path, unsigned char out[16]);
+
+/* true when path (on a bridgefs mount) is in an archive storage class or tier: S3 GLACIER or
+ * DEEP_ARCHIVE, Azure Archive (from user.bridgefs.storage_class); the class into cls. Whether
+ * it is restored shows only when opening it fails with EACCES. */
+bool mirror_archived_class(const char *path, char *cls, size_t clslen);
 
 /* true when dir is on a bridgefs mount: statfs f_type FUSE and the root's user.bridgefs.source
  * xattr, or /proc/self/mountinfo names it fuse.bridgefs. */

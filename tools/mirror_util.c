@@ -6,7 +6,9 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/statfs.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -21,6 +23,7 @@
 /* Set by the signal handler only; read by every thread. */
 static volatile sig_atomic_t canceled_sig;
 static struct sigaction old_int, old_term;
+static int signals_depth; /* install/restore nest: only the outermost pair acts */
 static pthread_mutex_t print_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static void on_signal(int sig)
@@ -32,6 +35,8 @@ void mirror_signals_install(void)
 {
     struct sigaction sa;
 
+    if (signals_depth++ > 0)
+        return;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
@@ -42,6 +47,8 @@ void mirror_signals_install(void)
 
 void mirror_signals_restore(void)
 {
+    if (signals_depth == 0 || --signals_depth > 0)
+        return;
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
 }
@@ -60,6 +67,24 @@ int mirror_xattr_md5(const char *path, unsigned char out[16])
         return -ENODATA;
     hex[n] = '\0';
     return crypto_unhex(hex, out, 16) == 0 ? 0 : -ENODATA;
+}
+
+bool mirror_archived_class(const char *path, char *cls, size_t clslen)
+{
+    static const char *archived[] = {"GLACIER", "DEEP_ARCHIVE", "Archive"};
+    char v[64];
+    ssize_t n = lgetxattr(path, MIRROR_XATTR_CLASS, v, sizeof(v) - 1);
+
+    if (n <= 0)
+        return false;
+    v[n] = '\0';
+    for (size_t i = 0; i < sizeof(archived) / sizeof(archived[0]); i++) {
+        if (strcasecmp(v, archived[i]) == 0) {
+            snprintf(cls, clslen, "%s", v);
+            return true;
+        }
+    }
+    return false;
 }
 
 int mirror_file_md5(const char *path, bool use_xattr, unsigned char out[16],

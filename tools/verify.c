@@ -116,7 +116,12 @@ static void hash_job(void *arg, struct mirror_job *j)
     if (rc == -ECANCELED)
         goto out;
     if (rc < 0) {
-        snprintf(detail, sizeof(detail), "source: %s", strerror(-rc));
+        char cls[64], why[128];
+        if (rc == -EACCES && mirror_archived_class(sp, cls, sizeof(cls)))
+            snprintf(why, sizeof(why), MIRROR_ARCHIVED_FMT, cls);
+        else
+            snprintf(why, sizeof(why), "%s", strerror(-rc));
+        snprintf(detail, sizeof(detail), "source: %s", why);
         report(v, VK_UNREADABLE, j->path, 'F', detail);
         goto out;
     }
@@ -283,9 +288,9 @@ int verify_run(const struct verify_opts *o)
     }
     if (o->format == VERIFY_JSON) {
         buf_appends(&b, "{\n  \"source\": ");
-        joblog_json_escape(&b, v.src);
+        joblog_json_escape(&b, o->src_name ? o->src_name : v.src);
         buf_appends(&b, ",\n  \"target\": ");
-        joblog_json_escape(&b, v.dst);
+        joblog_json_escape(&b, o->dst_name ? o->dst_name : v.dst);
         buf_appends(&b, ",\n  \"problems\": [");
         printf("%s", buf_str(&b));
     }

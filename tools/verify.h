@@ -15,6 +15,7 @@ enum verify_format { VERIFY_TEXT = 0, VERIFY_JSON };
 /* Options of one verify run; strings borrowed. */
 struct verify_opts {
     const char *src, *dst;
+    const char *src_name, *dst_name; /* shown in the JSON output instead (URLs); may be NULL */
     bool deep; /* read and hash both sides always (default: stored user.bridgefs.md5 per side
                 * where present, else read) */
     enum verify_format format;

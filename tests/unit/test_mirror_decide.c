@@ -2,10 +2,12 @@
  * path overlap checks. */
 #include <errno.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 
 #include "check.h"
 #include "tools/mirror.h"
+#include "tools/mirror_int.h"
 
 static struct walk_stat st(enum walk_type t, uint64_t size, time_t sec, long nsec)
 {
@@ -138,8 +140,51 @@ static void test_log_dir(void)
           "log_dir_home_fallback", "got %s", out);
 }
 
+static void test_urls(void)
+{
+    struct mirror_mounts *m = NULL;
+    const char *why = NULL;
+    int code;
+
+    CHECK(mirror_is_url("s3://bucket/prefix") && mirror_is_url("az://c"), "is_url_schemes",
+          "false");
+    CHECK(!mirror_is_url("/tmp/a") && !mirror_is_url("rel/dir:x"), "is_url_paths", "true");
+    CHECK(mirror_check_url_overlap("s3://b/x/", "s3://b/x", &why) < 0 && why && strstr(why, "same"),
+          "url_overlap_same_modulo_slash", "%s", why ? why : "none");
+    CHECK(mirror_check_url_overlap("s3://b", "s3://b/sub", &why) < 0 && why &&
+              strstr(why, "target is inside"),
+          "url_overlap_target_inside", "%s", why ? why : "none");
+    CHECK(mirror_check_url_overlap("s3://b/x", "s3://b/xy", &why) == 0 &&
+              mirror_check_url_overlap("s3://b", "az://b", &why) == 0 &&
+              mirror_check_url_overlap("s3://b", "/tmp/s3:", &why) == 0,
+          "url_overlap_distinct", "%s", why ? why : "none");
+    /* two paths: nothing mounted, no temporary folder, the paths pass through */
+    code = mirror_mounts_open("mirror", "/a", "b/c", true, false, &m);
+    CHECK(code == -1 && m && strcmp(mirror_mounts_path(m, 0), "/a") == 0 &&
+              strcmp(mirror_mounts_path(m, 1), "b/c") == 0,
+          "mounts_open_paths_pass_through", "code %d", code);
+    mirror_mounts_close(m);
+    mirror_mounts_close(NULL);
+}
+
+static void test_signals_nest(void)
+{
+    struct sigaction cur;
+
+    mirror_signals_install();
+    mirror_signals_install();
+    mirror_signals_restore();
+    sigaction(SIGINT, NULL, &cur);
+    CHECK(cur.sa_handler != SIG_DFL, "signals_inner_restore_keeps_handler", "default");
+    mirror_signals_restore();
+    sigaction(SIGINT, NULL, &cur);
+    CHECK(cur.sa_handler == SIG_DFL, "signals_outer_restore_restores", "not default");
+}
+
 int main(void)
 {
+    test_urls();
+    test_signals_nest();
     test_decide();
     test_mtime();
     test_filter();

@@ -1,6 +1,9 @@
 /* test_mirror_joblog: JSON and text escaping of odd names, ids, times, progress formatting. */
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "core/buf.h"
@@ -93,8 +96,51 @@ static void test_progress(void)
     CHECK_STREQ(out, "items 10/10  100 B/100 B  0 B/s  ETA 0s", "progress_line_done");
 }
 
+/* The summary lists the first JOBLOG_UNSUP_LIST Unsupported items with their details. */
+static void test_summary_unsupported(void)
+{
+    struct joblog_info info = {"u1", "az://c", "/t", "merge", ""};
+    struct joblog *jl = NULL;
+    char dir[] = "/tmp/test_joblog.XXXXXX", path[128], text[65536], p[32];
+    size_t n = 0;
+    FILE *f;
+
+    CHECK(mkdtemp(dir) != NULL, "summary_tmpdir", "mkdtemp failed");
+    CHECK(joblog_open(dir, &info, &jl) == 0, "summary_open", "joblog_open failed");
+    if (!jl)
+        return;
+    joblog_item(jl, "a/cold\"x", 'F', 3, JOBLOG_UNSUPPORTED, 13,
+                "archived (Archive tier): restore / rehydrate it first");
+    joblog_item(jl, "a/warm", 'F', 3, JOBLOG_TRANSFERRED, 0, NULL);
+    for (int i = 0; i < JOBLOG_UNSUP_LIST + 5; i++) {
+        snprintf(p, sizeof(p), "b/%03d", i);
+        joblog_item(jl, p, 'F', 1, JOBLOG_UNSUPPORTED, 0, "fifo");
+    }
+    CHECK(joblog_finish(jl, "Succeeded") == 0, "summary_finish", "joblog_finish failed");
+    snprintf(path, sizeof(path), "%s/u1.summary.json", dir);
+    f = fopen(path, "r");
+    if (f) {
+        n = fread(text, 1, sizeof(text) - 1, f);
+        fclose(f);
+    }
+    text[n] = '\0';
+    CHECK(strstr(text, "\"itemsUnsupported\": 106") != NULL, "summary_unsupported_count", "%s",
+          text);
+    CHECK(strstr(text, "{\"ItemPath\": \"a/cold\\\"x\", \"Details\": \"archived (Archive "
+                       "tier): restore / rehydrate it first\"}") != NULL,
+          "summary_unsupported_listed", "%s", text);
+    CHECK(strstr(text, "b/098") && !strstr(text, "b/099") && !strstr(text, "a/warm"),
+          "summary_unsupported_list_capped", "%s", text);
+    joblog_free(jl);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/u1.copylog.jsonl", dir);
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
+    test_summary_unsupported();
     test_json();
     test_ids();
     test_progress();
