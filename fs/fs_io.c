@@ -238,6 +238,7 @@ static int wfile_attach(struct fs *fs, struct fs_inode *in, const char *path, bo
     if (!w)
         return -ENOMEM;
     w->fd = -1;
+    w->expect_size = -1;
     if (!created) {
         rc = fs_attr_get(fs, path, true, &w->base);
         if (rc == 0)
@@ -351,6 +352,17 @@ static int wfile_upload(struct fs *fs, struct fs_wfile *w, const char *path)
         fs_stream_abort(fs, w);
         w->dirty = false;
         return 0;
+    }
+    if (w->expect_size >= 0 && (int64_t)w->size != w->expect_size) {
+        /* The writer announced a size and stopped short (killed, failed): publishing what
+         * it wrote would put a truncated object in place of a good one. */
+        fs_stream_abort(fs, w);
+        w->dirty = false;
+        w->failed = true;
+        log_error("fs: upload of %s discarded: %lld bytes written, %lld announced by the writer "
+                  "(user.bridgefs.expect_size); the object was left as it was", path,
+                  (long long)w->size, (long long)w->expect_size);
+        return -EIO;
     }
     if (w->stream) {
         rc = fs_stream_end(fs, w, path, true);
@@ -804,6 +816,56 @@ int fs_io_edit_base(struct fs *fs, struct fs_inode *in, int (*fn)(struct mc_attr
         if (rc == 0)
             rc = in->wf->dirty ? 1 : 0;
     }
+    pthread_mutex_unlock(&in->lock);
+    return rc;
+}
+
+int fs_io_set_own(struct fs *fs, struct fs_inode *in, const char *what, const char *val,
+                  size_t len)
+{
+    char tmp[64], *end = NULL, *ct;
+    long long v;
+    int rc = 0;
+
+    (void)fs;
+    pthread_mutex_lock(&in->lock);
+    if (!in->wf) {
+        rc = -EPERM; /* only a file open for writing takes these */
+        goto out;
+    }
+    if (strcmp(what, "expect_size") == 0) {
+        if (len == 0 || len >= sizeof(tmp)) {
+            rc = -EINVAL;
+            goto out;
+        }
+        memcpy(tmp, val, len);
+        tmp[len] = '\0';
+        errno = 0;
+        v = strtoll(tmp, &end, 10);
+        if (errno || *end || v < 0) {
+            rc = -EINVAL;
+            goto out;
+        }
+        in->wf->expect_size = v;
+    } else if (strcmp(what, "content_type") == 0) {
+        if (len == 0 || len > 255) {
+            rc = -EINVAL;
+            goto out;
+        }
+        ct = strndup(val, len);
+        if (!ct) {
+            rc = -ENOMEM;
+            goto out;
+        }
+        free(in->wf->base.info.content_type);
+        in->wf->base.info.content_type = ct;
+        in->wf->dirty = true;
+        if (in->wf->stream)
+            in->wf->stream->meta_changed = true;
+    } else {
+        rc = -EPERM;
+    }
+out:
     pthread_mutex_unlock(&in->lock);
     return rc;
 }

@@ -601,8 +601,15 @@ int fs_setxattr(struct fs *fs, struct fs_inode *in, const char *path, const char
                 const char *val, size_t len, int flags)
 {
     struct meta_edit ed = {.xval = val, .xlen = len, .xflags = flags};
-    int rc = xattr_key(name, &ed.xkey);
+    int rc;
 
+    if (strncmp(name, XATTR_OWN, strlen(XATTR_OWN)) == 0) {
+        for (size_t i = 0; i < len; i++)
+            if ((unsigned char)val[i] < 0x20 || (unsigned char)val[i] > 0x7e)
+                return -EINVAL;
+        return fs_io_set_own(fs, in, name + strlen(XATTR_OWN), val, len);
+    }
+    rc = xattr_key(name, &ed.xkey);
     if (rc < 0)
         return rc;
     for (size_t i = 0; i < len; i++)

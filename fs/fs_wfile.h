@@ -58,6 +58,8 @@ struct fs_wfile {
     int users;              /* open handles for writing */
     bool failed;            /* the last upload failed; the staging file is kept */
     bool unlinked;          /* the file was unlinked while open: never upload */
+    int64_t expect_size;    /* -1, or the size a writer announced (user.bridgefs.expect_size):
+                             * an upload of any other size is discarded (an interrupted copy) */
 };
 
 /* pread of exactly n bytes (-EIO at a premature end of file), or -errno. */

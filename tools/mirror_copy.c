@@ -165,6 +165,11 @@ static void copy_file(struct mirror_run *r, const char *spath, const char *dpath
         char sz[24];
         snprintf(sz, sizeof(sz), "%lld", (long long)st0.st_size);
         (void)fsetxattr(dfd, "user.bridgefs.expect_size", sz, strlen(sz), 0);
+        /* The content type travels from mount to mount (stored with the upload). */
+        char ct[256];
+        ssize_t ctn = fgetxattr(sfd, "user.bridgefs.content_type", ct, sizeof(ct));
+        if (ctn > 0)
+            (void)fsetxattr(dfd, "user.bridgefs.content_type", ct, (size_t)ctn, 0);
     }
     for (;;) {
         ssize_t n = read(sfd, chunk, COPY_CHUNK);

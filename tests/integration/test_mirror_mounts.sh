@@ -21,6 +21,7 @@ head -c $((20 * 1024 * 1024)) /dev/urandom >"$TEST_TMP/big"
 check mm_seed_big bfs put "$TEST_TMP/big" "$s3src/big/twenty.bin"
 printf 'meta\n' >"$TEST_TMP/m"
 check mm_seed_meta bfs put --meta owner=ada --mtime 1600000000 "$TEST_TMP/m" "$s3src/odd names/é +%#.txt"
+check mm_seed_content_type bfs put --content-type text/csv "$TEST_TMP/m" "$s3src/typed.csv"
 
 mp=$TEST_TMP/mnt
 _mnt_mount mm_mount_s3src "$s3src" "$mp/s3src" "cache=$TEST_TMP/cache"
@@ -41,11 +42,13 @@ while IFS= read -r key; do
     n=$((n + 1))
     [ "$a" = "$b" ] || { bad=$((bad + 1)); echo "  | differs: $key" >&2; }
 done < <(bfs ls -R "$s3src")
-if [ "$n" = 202 ] && [ "$bad" = 0 ]; then
+if [ "$n" = 203 ] && [ "$bad" = 0 ]; then
     pass mm_s3_to_blob_bytes_equal
 else
-    fail mm_s3_to_blob_bytes_equal "$n objects compared (want 202), $bad differ"
+    fail mm_s3_to_blob_bytes_equal "$n objects compared (want 203), $bad differ"
 fi
+_mnt_same mm_s3_to_blob_content_type text/csv \
+    "$(bfs stat "$azdst/typed.csv" | sed -n 's/^content_type: //p')"
 # Stored MD5 on the target equals the source's.
 _mnt_same mm_s3_to_blob_stored_md5 "$(md5sum <"$TEST_TMP/big" | cut -d' ' -f1)" \
     "$(bfs stat "$azdst/big/twenty.bin" | sed -n 's/^md5: //p')"
@@ -74,7 +77,25 @@ check mm_blob_to_s3_mirror bfs mirror --mode mirror --no-progress --log-dir "$lo
 check mm_blob_to_s3_verify bfs verify "$mp/azdst" "$mp/s3back"
 _mnt_same mm_blob_to_s3_big_bytes "$(md5sum <"$TEST_TMP/big" | cut -d' ' -f1)" \
     "$(bfs cat "$s3back/big/twenty.bin" | md5sum | cut -d' ' -f1)"
-_mnt_same mm_blob_to_s3_count 202 "$(bfs ls -R "$s3back" | grep -vc '/$')"
+_mnt_same mm_blob_to_s3_count 203 "$(bfs ls -R "$s3back" | grep -vc '/$')"
+_mnt_same mm_blob_to_s3_content_type text/csv \
+    "$(bfs stat "$s3back/typed.csv" | sed -n 's/^content_type: //p')"
+
+# A writer that announced a size and stopped short (a killed copy) never replaces the object:
+# close() fails and the old object stays.
+python3 - "$mp/azdst/typed.csv" >"$TEST_TMP/short.out" 2>&1 <<'PY'
+import errno, os, sys
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_TRUNC)
+os.setxattr(fd, 'user.bridgefs.expect_size', b'1000')
+os.write(fd, b'only part of it')
+try:
+    os.close(fd)
+    print('closed without error')
+except OSError as e:
+    print('close failed: %s' % errno.errorcode.get(e.errno, e.errno))
+PY
+_mnt_same mm_short_write_close_fails "close failed: EIO" "$(cat "$TEST_TMP/short.out")"
+_mnt_same mm_short_write_object_intact "meta" "$(bfs cat "$azdst/typed.csv")"
 
 # A corrupted byte on the target (same size) is found by verify --deep and verify exits 8.
 python3 - "$TEST_TMP/big" "$TEST_TMP/big.bad" <<'PY'
