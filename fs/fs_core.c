@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "fs/fs_int.h"
 #include "fs/fs_path.h"
+#include "fs/fs_wfile.h"
 
 void fs_config_defaults(struct fs_config *c)
 {
@@ -94,7 +95,13 @@ fail:
 static void flush_one(struct fs_inode *in, void *ud)
 {
     struct fs *fs = ud;
-    int rc = fs_io_upload(fs, in);
+    int rc;
+
+    pthread_mutex_lock(&in->lock);
+    if (in->wf)
+        in->wf->final = true; /* unmount: no later chance to upload */
+    pthread_mutex_unlock(&in->lock);
+    rc = fs_io_upload(fs, in);
 
     if (rc < 0)
         log_error("fs: unmount: upload of inode %llu failed: %s",

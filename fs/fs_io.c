@@ -354,8 +354,12 @@ static int wfile_upload(struct fs *fs, struct fs_wfile *w, const char *path)
         return 0;
     }
     if (w->expect_size >= 0 && (int64_t)w->size != w->expect_size) {
-        /* The writer announced a size and stopped short (killed, failed): publishing what
-         * it wrote would put a truncated object in place of a good one. */
+        /* Not the announced size. Before the last release this is a flush of a file still
+         * being written (the kernel flushes at every close of any descriptor of it): upload
+         * later. At the last release the writer stopped short (killed, failed): publishing
+         * what it wrote would put a truncated object in place of a good one. */
+        if (!w->final)
+            return 0;
         fs_stream_abort(fs, w);
         w->dirty = false;
         w->failed = true;
@@ -699,6 +703,10 @@ int fs_release(struct fs *fs, struct fs_handle *h)
     int rc = 0;
 
     if (h->writer) {
+        pthread_mutex_lock(&in->lock);
+        if (in->wf && in->wf->users <= 1)
+            in->wf->final = true;
+        pthread_mutex_unlock(&in->lock);
         rc = fs_io_upload(fs, in);
         pthread_mutex_lock(&in->lock);
         if (in->wf && --in->wf->users <= 0) {

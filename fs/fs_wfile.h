@@ -60,6 +60,7 @@ struct fs_wfile {
     bool unlinked;          /* the file was unlinked while open: never upload */
     int64_t expect_size;    /* -1, or the size a writer announced (user.bridgefs.expect_size):
                              * an upload of any other size is discarded (an interrupted copy) */
+    bool final;             /* the last release (or unmount) is uploading: decide, don't wait */
 };
 
 /* pread of exactly n bytes (-EIO at a premature end of file), or -errno. */

@@ -82,19 +82,16 @@ _mnt_same mm_blob_to_s3_content_type text/csv \
     "$(bfs stat "$s3back/typed.csv" | sed -n 's/^content_type: //p')"
 
 # A writer that announced a size and stopped short (a killed copy) never replaces the object:
-# close() fails and the old object stays.
+# its upload is discarded at the last release (close() itself cannot report it: the kernel
+# releases after close returns), and the old object stays.
 python3 - "$mp/azdst/typed.csv" >"$TEST_TMP/short.out" 2>&1 <<'PY'
-import errno, os, sys
+import os, sys
 fd = os.open(sys.argv[1], os.O_WRONLY | os.O_TRUNC)
 os.setxattr(fd, 'user.bridgefs.expect_size', b'1000')
 os.write(fd, b'only part of it')
-try:
-    os.close(fd)
-    print('closed without error')
-except OSError as e:
-    print('close failed: %s' % errno.errorcode.get(e.errno, e.errno))
+os.close(fd)
 PY
-_mnt_same mm_short_write_close_fails "close failed: EIO" "$(cat "$TEST_TMP/short.out")"
+sleep 1
 _mnt_same mm_short_write_object_intact "meta" "$(bfs cat "$azdst/typed.csv")"
 
 # A corrupted byte on the target (same size) is found by verify --deep and verify exits 8.
