@@ -156,8 +156,7 @@ int blob_call(struct blob_be *b, const struct blob_call *c, struct http_response
     return blob_call_allow(b, c, NULL, resp);
 }
 
-/* A blob_call with the defaults: no range, no body, idempotent. */
-static void blob_call_init(struct blob_call *c, const char *method, int op, const char *key)
+void blob_call_init(struct blob_call *c, const char *method, int op, const char *key)
 {
     memset(c, 0, sizeof(*c));
     c->method = method;

@@ -123,6 +123,8 @@ struct blob_call {
     size_t body_max;            /* 0: transport default */
     bool idempotent;
 };
+/* Zeroes c and sets the defaults: no range, no body, idempotent. */
+void blob_call_init(struct blob_call *c, const char *method, int op, const char *key);
 /* Runs one request. 0 when a 2xx arrived; otherwise the mapped error (resp still
  * holds the answer for callers that accept some non-2xx, see allow_status). */
 int blob_call(struct blob_be *b, const struct blob_call *c, struct http_response *resp);

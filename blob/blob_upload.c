@@ -190,17 +190,12 @@ int blob_mp_part(void *be, struct os_upload *u, int partno, const void *data, si
         rc = os_error_set(rc, OSE_LOCAL, 0, NULL, NULL, "out of memory");
         goto out;
     }
-    memset(&c, 0, sizeof(c));
-    c.method = "PUT";
-    c.op = BLOB_OP_BLOCK;
-    c.key = u->key;
+    /* Idempotent: the same id with the same bytes, repeating is harmless. */
+    blob_call_init(&c, "PUT", BLOB_OP_BLOCK, u->key);
     c.query = q.data;
     c.hdrs = &h;
     c.body = data;
     c.body_len = len;
-    c.range_start = -1;
-    c.range_end = -1;
-    c.idempotent = true; /* the same id with the same bytes: repeating is harmless */
     rc = blob_call(be, &c, &resp);
     if (rc == 0) {
         pthread_mutex_lock(&u->lock);
@@ -283,18 +278,12 @@ int blob_mp_commit(void *be, struct os_upload *u, const unsigned char *md5)
         rc = os_error_set(rc, OSE_LOCAL, 0, NULL, NULL, "%s: cannot build the block list", what);
         goto out;
     }
-    memset(&c, 0, sizeof(c));
-    c.method = "PUT";
-    c.op = BLOB_OP_COMMIT;
-    c.key = u->key;
+    /* Idempotent: committing the same list twice gives the same blob. */
+    blob_call_init(&c, "PUT", BLOB_OP_COMMIT, u->key);
     c.query = "comp=blocklist";
     c.hdrs = &h;
     c.body = x.data;
     c.body_len = x.len;
-    c.range_start = -1;
-    c.range_end = -1;
-    /* Committing the same list twice gives the same blob. */
-    c.idempotent = true;
     rc = blob_call(be, &c, &resp);
 out:
     http_response_free(&resp);
@@ -323,15 +312,9 @@ int blob_set_meta(void *be, const char *key, const struct os_put_opts *o)
     rc = blob_put_headers(&h, o, false);
     if (rc != 0)
         goto out;
-    memset(&c, 0, sizeof(c));
-    c.method = "PUT";
-    c.op = BLOB_OP_SET_META;
-    c.key = key;
+    blob_call_init(&c, "PUT", BLOB_OP_SET_META, key);
     c.query = "comp=metadata";
     c.hdrs = &h;
-    c.range_start = -1;
-    c.range_end = -1;
-    c.idempotent = true;
     rc = blob_call(be, &c, &resp);
 out:
     http_response_free(&resp);
@@ -358,15 +341,9 @@ static int blob_set_type(void *be, const char *key, const char *type, const stru
         rc = os_error_set(rc, OSE_LOCAL, 0, NULL, NULL, "out of memory");
         goto out;
     }
-    memset(&c, 0, sizeof(c));
-    c.method = "PUT";
-    c.op = BLOB_OP_COPY;
-    c.key = key;
+    blob_call_init(&c, "PUT", BLOB_OP_COPY, key);
     c.query = "comp=properties";
     c.hdrs = &h;
-    c.range_start = -1;
-    c.range_end = -1;
-    c.idempotent = true;
     rc = blob_call(be, &c, &resp);
 out:
     http_response_free(&resp);
@@ -384,13 +361,7 @@ static int blob_copy_wait(void *be, const char *key, const char *what)
     const char *st;
     int rc = 0;
 
-    memset(&c, 0, sizeof(c));
-    c.method = "HEAD";
-    c.op = BLOB_OP_COPY;
-    c.key = key;
-    c.range_start = -1;
-    c.range_end = -1;
-    c.idempotent = true;
+    blob_call_init(&c, "HEAD", BLOB_OP_COPY, key);
     for (;;) {
         if (waited_ms > BLOB_COPY_WAIT_S * 1000L)
             return os_error_set(-ETIMEDOUT, OSE_TIMEOUT, 0, NULL, NULL,
@@ -443,14 +414,8 @@ int blob_copy(void *be, const char *src_key, const char *dst_key, const struct o
         rc = blob_put_headers(&h, o, false);
     if (rc != 0)
         goto out;
-    memset(&c, 0, sizeof(c));
-    c.method = "PUT";
-    c.op = BLOB_OP_COPY;
-    c.key = dst_key;
+    blob_call_init(&c, "PUT", BLOB_OP_COPY, dst_key);
     c.hdrs = &h;
-    c.range_start = -1;
-    c.range_end = -1;
-    c.idempotent = true;
     rc = blob_call(be, &c, &resp);
     if (rc != 0)
         goto out;

@@ -676,6 +676,17 @@ static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const 
     fuse_reply_err(req, rc < 0 ? -rc : 0);
 }
 
+/* The one reply of getxattr/listxattr: the error, the size asked for (size 0), or the value. */
+static void reply_xattr(fuse_req_t req, ssize_t n, const char *buf, size_t size)
+{
+    if (n < 0)
+        fuse_reply_err(req, (int)-n);
+    else if (size == 0)
+        fuse_reply_xattr(req, (size_t)n);
+    else
+        fuse_reply_buf(req, buf, (size_t)n);
+}
+
 static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 {
     struct fs *fs = req_fs(req);
@@ -691,12 +702,7 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t
     fs_itable_put(fs->it, in);
     buf = size ? malloc(size) : NULL;
     n = size && !buf ? -ENOMEM : fs_getxattr(fs, path, name, buf, size);
-    if (n < 0)
-        fuse_reply_err(req, (int)-n);
-    else if (size == 0)
-        fuse_reply_xattr(req, (size_t)n);
-    else
-        fuse_reply_buf(req, buf, (size_t)n);
+    reply_xattr(req, n, buf, size);
     free(buf);
     free(path);
 }
@@ -716,12 +722,7 @@ static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
     fs_itable_put(fs->it, in);
     buf = size ? malloc(size) : NULL;
     n = size && !buf ? -ENOMEM : fs_listxattr(fs, path, buf, size);
-    if (n < 0)
-        fuse_reply_err(req, (int)-n);
-    else if (size == 0)
-        fuse_reply_xattr(req, (size_t)n);
-    else
-        fuse_reply_buf(req, buf, (size_t)n);
+    reply_xattr(req, n, buf, size);
     free(buf);
     free(path);
 }
