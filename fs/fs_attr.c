@@ -196,6 +196,8 @@ int fs_attr_get(struct fs *fs, const char *path, bool need_meta, struct mc_attr 
             rc = 0;
             goto out;
         }
+        rc = fs_sa_fetch(fs, path, a); /* a listed file: its HEAD, no directory probe */
+        goto out;
     }
     rc = fs_attr_fetch(fs, path, a);
     if (rc < 0 && rc != -ENOENT && rc != -ENOMEM && fr == MC_STALE && !e.negative) {

@@ -79,8 +79,11 @@ int fs_core_new(const struct fs_config *c, struct os_store *st, struct mc *mc, s
         goto fail;
     }
     fs->it = fs_itable_new(fs->root);
-    if (!fs->it) {
-        rc = -ENOMEM;
+    rc = fs->it ? 0 : -ENOMEM;
+    if (rc == 0 && !fs->list_has_meta)
+        rc = fs_sa_new(fs);
+    if (rc < 0) {
+        fs_itable_free(fs->it);
         goto fail;
     }
     *out = fs;
@@ -118,6 +121,7 @@ void fs_core_free(struct fs *fs)
 {
     if (!fs)
         return;
+    fs_sa_free(fs);
     fs_core_flush_all(fs);
     fs_itable_free(fs->it);
     free(fs->root);

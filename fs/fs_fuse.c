@@ -157,6 +157,8 @@ static int stat_inode(struct fs *fs, struct fs_inode *in, struct stat *st, bool 
         rc = 0;
     }
     if (rc == 0) {
+        if (fs->sa && !mc_attr_is_dir(&a))
+            fs_sa_note(fs, path);
         fs_attr_to_stat(fs, in->ino, &a, st);
         fs_io_override(fs, in, st);
         if (no_cache)

@@ -28,6 +28,7 @@ struct fs {
     mode_t def_file, def_dir;   /* default permission bits after umask */
     struct timespec started;    /* mtime of directories without a marker */
     atomic_uint_fast64_t seq;   /* staging file names */
+    struct fs_sa *sa;           /* S3 stat-ahead (NULL on Azure); owned; its own lock */
 };
 
 int fs_core_new(const struct fs_config *c, struct os_store *st, struct mc *mc, struct fs **out);
@@ -42,7 +43,8 @@ void fs_core_flush_all(struct fs *fs);
  * Attributes of path: from the cache while fresh, else from the backend (HEAD
  * of path, a LIST of "path/" with max-keys 1, on S3 a HEAD of s3fs's
  * "path_$folder$"), written back into the cache. need_meta: entries known only
- * from an S3 listing (no user metadata) are HEADed. 0 with *a filled (caller
+ * from an S3 listing (no user metadata) are HEADed (fs_sa_fetch: no directory probe,
+ * the next files read ahead). 0 with *a filled (caller
  * mc_attr_clear's it), -ENOENT, or another negative errno.
  */
 int fs_attr_get(struct fs *fs, const char *path, bool need_meta, struct mc_attr *a);
@@ -58,6 +60,19 @@ void fs_cache_del(struct fs *fs, const char *path);
 /* HEADs path (a file) and caches the result (after an own write); on failure the entry
  * is dropped so the next lookup asks the backend. */
 void fs_cache_refresh(struct fs *fs, const char *path);
+
+/* ---- stat-ahead (fs_sa.c; S3 only) ---- */
+
+/* Creates fs->sa (workers start on first use). 0 or -ENOMEM. */
+int fs_sa_new(struct fs *fs);
+/* Stops and joins the workers, frees fs->sa. */
+void fs_sa_free(struct fs *fs);
+/* Full attributes of path, a file known fresh from an S3 listing (no user metadata): waits
+ * for its HEAD when a stat-ahead worker has it in flight, else HEADs it, and reads ahead
+ * the next files of its directory. Same results as fs_attr_get. */
+int fs_sa_fetch(struct fs *fs, const char *path, struct mc_attr *a);
+/* A stat of file path was answered from the cache: keeps the read-ahead going. */
+void fs_sa_note(struct fs *fs, const char *path);
 
 /* One entry of a directory snapshot. */
 struct fs_dirent {

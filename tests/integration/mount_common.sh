@@ -417,6 +417,36 @@ _mnt_listing() {
     n=$(curl -sf "http://127.0.0.1:$fpport/__stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])')
     echo "# mnt_${p}: warm remount + ls -lR of the prefix: $n requests in all (the mount's bucket check)"
     _mnt_unmount "$pm"
+
+    # Cold `ls -l` of 2,500 files: one LIST per page; on S3 at most one HEAD per
+    # file (its user metadata: mtime, mode) and no directory probe per entry; on Azure,
+    # whose listings carry the metadata, no HEAD at all.
+    local cm=$TEST_TMP/cmnt-$p t0 t1 heads probes lists
+    _mnt_mount "mnt_${p}_cold_mount_2500" "$base/many" "$cm" "cache=$TEST_TMP/cache-cold-$p,ttl=600" "${envs[@]}"
+    curl -sf -X DELETE "http://127.0.0.1:$fpport/__stats" >/dev/null
+    t0=$(date +%s%N)
+    n=$(ls -l "$cm" | grep -c '^-')
+    t1=$(date +%s%N)
+    _mnt_same "mnt_${p}_cold_ls_l_2500" "2500" "$n"
+    read -r lists probes heads < <(curl -sf "http://127.0.0.1:$fpport/__stats" | python3 -c '
+import json, sys
+reqs = json.load(sys.stdin)["requests"]
+lists = [r for r in reqs if r.startswith("GET ") and ("list-type" in r or "comp=list" in r)]
+probes = [r for r in lists if "maxresults=1&" in r or "max-keys=1&" in r or r.endswith(("max-keys=1", "maxresults=1"))]
+print(len(lists) - len(probes), len(probes), sum(1 for r in reqs if r.startswith("HEAD ")))')
+    echo "# mnt_${p}: cold ls -l of 2,500 files: $(((t1 - t0) / 1000000)) ms, $lists LIST, $probes probe LIST, $heads HEAD"
+    # pages: S3 returns up to 1,000 keys, Azure up to 5,000
+    _mnt_same "mnt_${p}_cold_ls_l_lists" "$([ "$p" = s3 ] && echo 3 || echo 1)" "$lists"
+    _mnt_same "mnt_${p}_cold_ls_l_no_probe_per_entry" "yes" "$([ "$probes" -le 1 ] && echo yes || echo "no ($probes)")"
+    if [ "$p" = s3 ]; then
+        _mnt_same "mnt_${p}_cold_ls_l_at_most_one_head_per_file" "yes" \
+            "$([ "$heads" -le 2500 ] && echo yes || echo "no ($heads)")"
+    else
+        _mnt_same "mnt_${p}_cold_ls_l_no_head" "0" "$heads"
+    fi
+    _mnt_same "mnt_${p}_cold_ls_l_same_as_before" "$(ls -l --time-style=full-iso "$m/many" | md5sum)" \
+        "$(ls -l --time-style=full-iso "$cm" | md5sum)"
+    _mnt_unmount "$cm"
 }
 
 # tools/mount.bridgefs, the mount(8) helper: called the way mount(8) calls it, then through
