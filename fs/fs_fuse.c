@@ -481,11 +481,39 @@ static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
     fuse_reply_err(req, rc < 0 ? -rc : 0);
 }
 
+/* The kernel's attributes and dentry of ino (at path) are wrong: a discarded upload. */
+static void invalidate(struct fs *fs, fuse_ino_t ino)
+{
+    struct fs_inode *in = fs_itable_get(fs->it, ino), *parent = NULL;
+    char *path = in ? fs_itable_path(fs->it, in) : NULL, *slash;
+
+    fs_itable_put(fs->it, in);
+    fuse_lowlevel_notify_inval_inode(fs->session, ino, 0, 0);
+    if (!path || !*path)
+        goto out;
+    slash = strrchr(path, '/');
+    if (slash)
+        *slash = '\0';
+    parent = fs_itable_acquire(fs->it, slash ? path : "", true, 0);
+    if (parent) {
+        const char *name = slash ? slash + 1 : path;
+        fuse_lowlevel_notify_inval_entry(fs->session, parent->ino, name, strlen(name));
+        fs_itable_put(fs->it, parent);
+    }
+out:
+    free(path);
+}
+
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-    int rc = fs_release(req_fs(req), (struct fs_handle *)(uintptr_t)fi->fh);
+    struct fs *fs = req_fs(req);
+    int rc = fs_release(fs, (struct fs_handle *)(uintptr_t)fi->fh);
 
-    (void)ino;
+    if (rc == -ECANCELED) { /* the upload was discarded: nobody waits for this answer */
+        fuse_reply_err(req, EIO);
+        invalidate(fs, ino);
+        return;
+    }
     fuse_reply_err(req, rc < 0 ? -rc : 0);
 }
 
@@ -811,6 +839,7 @@ int fs_serve(const struct fs_config *c, struct os_store *st, struct mc *mc, cons
         ready(ud, rc, "cannot create the FUSE session");
         goto out;
     }
+    fs->session = se;
     if (fuse_set_signal_handlers(se) != 0) {
         rc = -EIO;
         ready(ud, rc, "cannot install signal handlers");

@@ -29,6 +29,7 @@ struct fs {
     struct timespec started;    /* mtime of directories without a marker */
     atomic_uint_fast64_t seq;   /* staging file names */
     struct fs_sa *sa;           /* S3 stat-ahead (NULL on Azure); owned; its own lock */
+    void *session;              /* fs_fuse.c's struct fuse_session (kernel invalidations) */
 };
 
 int fs_core_new(const struct fs_config *c, struct os_store *st, struct mc *mc, struct fs **out);

@@ -362,11 +362,15 @@ static int wfile_upload(struct fs *fs, struct fs_wfile *w, const char *path)
             return 0;
         fs_stream_abort(fs, w);
         w->dirty = false;
-        w->failed = true;
+        w->failed = false; /* a partial copy: nothing worth keeping in the staging folder */
         log_error("fs: upload of %s discarded: %lld bytes written, %lld announced by the writer "
-                  "(user.bridgefs.expect_size); the object was left as it was", path,
+                  "(user.bridgefs.expect_size); the object was left as it was and the partial "
+                  "data dropped", path,
                   (long long)w->size, (long long)w->expect_size);
-        return -EIO;
+        /* The cache holds what open/create/truncate made of it: show the object as it is
+         * (or its absence, for a file created by the writer) from now on. */
+        fs_cache_refresh(fs, path);
+        return -ECANCELED;
     }
     if (w->stream) {
         rc = fs_stream_end(fs, w, path, true);

@@ -93,6 +93,48 @@ os.close(fd)
 PY
 sleep 1
 _mnt_same mm_short_write_object_intact "meta" "$(bfs cat "$azdst/typed.csv")"
+# ... and the mount shows the object as it is, not the truncated copy.
+_mnt_same mm_short_write_mount_view "meta" "$(cat "$mp/azdst/typed.csv" 2>&1)"
+_mnt_same mm_short_write_mount_size 5 "$(stat -c %s "$mp/azdst/typed.csv" 2>&1)"
+# A new file written short is not published, and the mount stops showing it.
+python3 - "$mp/azdst/short-new.bin" >>"$TEST_TMP/short.out" 2>&1 <<'PY'
+import os, sys
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+os.setxattr(fd, 'user.bridgefs.expect_size', b'1000')
+os.write(fd, b'only part of it')
+os.close(fd)
+PY
+sleep 1
+expect_exit 3 mm_short_new_not_published bfs stat "$azdst/short-new.bin"
+_mnt_same mm_short_new_not_in_mount "absent" "$([ -e "$mp/azdst/short-new.bin" ] && echo present || echo absent)"
+_mnt_same mm_short_new_not_listed "" "$(ls "$mp/azdst" | grep short-new)"
+
+# kill -9 of a mirror writing into a mount, then a re-run of the same command: the re-run
+# finishes the job, and every object on the target has the source's size (no in-flight copy
+# was published short or left empty), seen through the mount and on the service.
+azkill="az://$(unique_name mmk)"
+check mm_kill_mb bfs mb "$azkill"
+_mnt_mount mm_kill_mount "$azkill" "$mp/azkill" "cache=$TEST_TMP/cache"
+"$BRIDGEFS" mirror --mode mirror --no-progress --jobs 2 --log-dir "$logs" --job-id kill1 \
+    "$mp/s3src" "$mp/azkill" >"$TEST_TMP/kill1.out" 2>&1 &
+kpid=$!
+# killed once a and b (100 objects) are done: the 20 MiB big/twenty.bin is then in flight
+for _ in $(seq 1 600); do
+    [ "$(cat "$logs/kill1.copylog.jsonl" 2>/dev/null | wc -l)" -ge 100 ] && break
+    kill -0 "$kpid" 2>/dev/null || break
+    sleep 0.02
+done
+echo "# mm_kill: killed after $(wc -l <"$logs/kill1.copylog.jsonl" 2>/dev/null) copy log lines"
+kill -9 "$kpid" 2>/dev/null
+wait "$kpid" 2>/dev/null
+sleep 1
+echo "# mm_kill: $(bfs ls -R "$azkill" | grep -vc '/$') of 203 objects on the target after kill -9"
+check mm_kill_rerun bfs mirror --mode mirror --no-progress --jobs 2 --log-dir "$logs" --job-id kill2 \
+    "$mp/s3src" "$mp/azkill"
+check mm_kill_verify bfs verify --checksum "$mp/s3src" "$mp/azkill"
+_mnt_same mm_kill_sizes_on_service "$(bfs ls -lR "$s3src" | awk '{print $1, $NF}' | grep -v '/$')" \
+    "$(bfs ls -lR "$azkill" | awk '{print $1, $NF}' | grep -v '/$')"
+_mnt_same mm_kill_no_staging_left "" "$(find "$TEST_TMP/cache" -path '*staging*' -type f 2>/dev/null)"
 
 # A corrupted byte on the target (same size) is found by verify --deep and verify exits 8.
 python3 - "$TEST_TMP/big" "$TEST_TMP/big.bad" <<'PY'
