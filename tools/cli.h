@@ -85,4 +85,8 @@ void cli_format_error(char *out, size_t outlen, const char *cmd, const char *url
  * none. *out malloc'd, caller frees. */
 int cli_put_key(const char *prefix, const char *file, char **out);
 
+/* Whether process pid still runs: it exists (kill 0 does not say ESRCH) and is not a zombie
+ * waiting for its parent (a daemon's parent is init, which may reap it late). */
+bool cli_pid_alive(long pid);
+
 #endif

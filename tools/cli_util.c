@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 
 #include "core/buf.h"
 #include "core/crypto.h"
@@ -431,4 +432,26 @@ int cli_put_key(const char *prefix, const char *file, char **out)
     k[plen + flen] = '\0';
     *out = k;
     return 0;
+}
+
+bool cli_pid_alive(long pid)
+{
+    char path[64], line[512], *close_paren;
+    bool alive;
+    FILE *f;
+
+    if (pid <= 0 || (kill((pid_t)pid, 0) != 0 && errno == ESRCH))
+        return false;
+    snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+    f = fopen(path, "r");
+    if (!f)
+        return true; /* no /proc: trust kill */
+    alive = true;
+    if (fgets(line, sizeof(line), f)) {
+        close_paren = strrchr(line, ')'); /* the name may hold spaces and parentheses */
+        if (close_paren && close_paren[1] == ' ' && (close_paren[2] == 'Z' || close_paren[2] == 'X'))
+            alive = false;
+    }
+    fclose(f);
+    return alive;
 }

@@ -546,7 +546,7 @@ int cli_cmd_umount(const struct cli_ctx *c, int argc, char **argv)
         return cli_failf(CLI_EXIT_ERROR, "umount", "fusermount3 -u %s failed%s", abs,
                          rc == 127 ? " (fusermount3 not found)" : "");
     /* wait for the daemon: it finishes uploads in flight before exiting */
-    for (int i = 0; pid > 0 && !lazy && kill((pid_t)pid, 0) == 0; i++) {
+    for (int i = 0; pid > 0 && !lazy && cli_pid_alive(pid); i++) {
         struct timespec ts = {0, 50 * 1000 * 1000};
         if (i == 200)
             fprintf(stderr, "bridgefs: umount: waiting for the daemon (pid %ld) to finish "

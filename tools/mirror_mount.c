@@ -157,7 +157,7 @@ static void reap_stale(const char *tmp)
         if (fscanf(f, "%ld", &pid) != 1)
             pid = 0;
         fclose(f);
-        if (pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+        if (pid <= 0 || cli_pid_alive(pid))
             continue;
         fprintf(stderr, "bridgefs: cleaning up %s, left by an interrupted run (pid %ld)\n", root,
                 pid);
