@@ -167,26 +167,67 @@ void blob_call_init(struct blob_call *c, const char *method, int op, const char 
     c->idempotent = true;
 }
 
-/* A metadata name must be a C# identifier (Azure's rule: letters, digits, '_',
- * not starting with a digit) and a value must not break the header. */
-static bool blob_meta_ok(const char *k, const char *v)
+/* A metadata name must be a C# identifier (Azure's rule: letters, digits, '_', not
+ * starting with a digit). */
+static bool blob_meta_name_ok(const char *k)
 {
-    const char *p;
-
-    if (!k || !*k || isdigit((unsigned char)*k))
+    if (!*k || isdigit((unsigned char)*k))
         return false;
-    for (p = k; *p; p++)
+    for (const char *p = k; *p; p++)
         if (!isalnum((unsigned char)*p) && *p != '_')
-            return false;
-    for (p = v ? v : ""; *p; p++)
-        if (*p == '\r' || *p == '\n' || *p == '\0')
             return false;
     return true;
 }
 
+/* A value must not break the header. */
+static bool blob_meta_value_ok(const char *v)
+{
+    for (const char *p = v ? v : ""; *p; p++)
+        if (*p == '\r' || *p == '\n')
+            return false;
+    return true;
+}
+
+/*
+ * One user-metadata pair as x-ms-meta- headers. A name that is not a C# identifier
+ * (S3 allows "content-id", "my.key") is stored the way AzCopy's RenameIfInvalid does:
+ * each character other than a letter, digit or '_' becomes '_', giving N, and the pair
+ * is stored as rename_N = value plus rename_key_N = the original name. blob_info_finish
+ * turns such a pair back into the original name, so S3 -> Blob -> S3 keeps it.
+ */
+static int blob_meta_header(struct http_hdrs *h, const char *key, const char *value)
+{
+    char name[300], valid[260];
+    size_t n = strlen(key);
+
+    if (!blob_meta_value_ok(value) || n == 0 || n > 256)
+        return os_error_set(-EINVAL, OSE_INVALID, 0, NULL, NULL,
+                            "metadata name \"%.64s\" or its value cannot be stored in Azure "
+                            "Blob metadata", key);
+    if (blob_meta_name_ok(key)) {
+        snprintf(name, sizeof(name), "x-ms-meta-%s", key);
+        return http_hdrs_set(h, name, value ? value : "");
+    }
+    if (n > 245) /* "rename_key_" + N is a name too: at most 256 characters */
+        return os_error_set(-EINVAL, OSE_INVALID, 0, NULL, NULL,
+                            "metadata name \"%.64s...\" is not valid in Azure Blob metadata and "
+                            "too long to store renamed", key);
+    for (size_t i = 0; i <= n; i++)
+        valid[i] = key[i] && !isalnum((unsigned char)key[i]) ? '_' : key[i];
+    snprintf(name, sizeof(name), "x-ms-meta-rename_key_%s", valid);
+    if (http_hdrs_get(h, name))
+        return os_error_set(-EINVAL, OSE_INVALID, 0, NULL, NULL,
+                            "metadata names \"%.64s\" and \"%.64s\" both become \"rename_%.64s\" "
+                            "in Azure Blob metadata", http_hdrs_get(h, name), key, valid);
+    if (http_hdrs_set(h, name, key) != 0)
+        return -ENOMEM;
+    snprintf(name, sizeof(name), "x-ms-meta-rename_%s", valid);
+    return http_hdrs_set(h, name, value ? value : "");
+}
+
 int blob_put_headers(struct http_hdrs *h, const struct os_put_opts *o, bool with_type)
 {
-    char name[300], mt[64];
+    char mt[64];
     size_t i;
     int rc = 0;
 
@@ -198,13 +239,9 @@ int blob_put_headers(struct http_hdrs *h, const struct os_put_opts *o, bool with
 
         if (o->mtime && strcasecmp(m->key, "mtime") == 0)
             continue;
-        if (!blob_meta_ok(m->key, m->value) || strlen(m->key) > 256)
-            return os_error_set(-EINVAL, OSE_INVALID, 0, NULL, NULL,
-                                "metadata name \"%.64s\" or its value cannot be stored in Azure "
-                                "Blob metadata",
-                                m->key ? m->key : "");
-        snprintf(name, sizeof(name), "x-ms-meta-%s", m->key);
-        rc = http_hdrs_set(h, name, m->value ? m->value : "");
+        rc = blob_meta_header(h, m->key ? m->key : "", m->value);
+        if (rc == -EINVAL)
+            return rc;
     }
     if (rc == 0 && o && o->mtime) {
         rc = os_mtime_format_az(o->mtime, mt, sizeof(mt));

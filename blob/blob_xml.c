@@ -230,9 +230,44 @@ static int blob_item_meta(const struct xml_node *md, const char *what, struct os
     return rc;
 }
 
-/* mtime (metadata `mtime`, else Last-Modified) and the hdi_isfolder marker. */
+/* rename_N + rename_key_N pairs (names Azure cannot carry, see blob_meta_header) back
+ * to the original name. Left as they are when memory runs out. */
+static void blob_meta_unrename(struct os_info *i)
+{
+    for (size_t j = 0; j < i->n_meta;) {
+        const char *k = i->meta[j].key;
+        char vname[300];
+        size_t r;
+        char *orig;
+
+        if (strncmp(k, "rename_key_", 11) != 0 || !k[11]) {
+            j++;
+            continue;
+        }
+        snprintf(vname, sizeof(vname), "rename_%s", k + 11);
+        for (r = 0; r < i->n_meta && strcmp(i->meta[r].key, vname) != 0; r++)
+            ;
+        orig = r < i->n_meta ? strdup(i->meta[j].value) : NULL;
+        if (!orig || !*orig) {
+            free(orig);
+            j++;
+            continue;
+        }
+        for (char *p = orig; *p; p++)
+            *p = (char)tolower((unsigned char)*p);
+        free(i->meta[r].key);
+        i->meta[r].key = orig;
+        free(i->meta[j].key);
+        free(i->meta[j].value);
+        i->meta[j] = i->meta[--i->n_meta]; /* j now holds another pair: look at it again */
+    }
+}
+
+/* mtime (metadata `mtime`, else Last-Modified), the hdi_isfolder marker, and renamed
+ * metadata names restored. */
 void blob_info_finish(struct os_info *i)
 {
+    blob_meta_unrename(i);
     const char *mt = os_info_meta(i, "mtime");
     const char *folder = os_info_meta(i, "hdi_isfolder");
 

@@ -303,8 +303,60 @@ static void test_map(void)
     http_response_free(&r);
 }
 
+/* Metadata names Azure cannot carry travel renamed (AzCopy's RenameIfInvalid) and come
+ * back under their own name when read. */
+static void test_meta_rename(void)
+{
+    struct os_meta m[] = {{(char *)"content-id", (char *)"x1"},
+                          {(char *)"my.key", (char *)"y2"},
+                          {(char *)"ok_name", (char *)"z3"}};
+    struct os_put_opts o = {.meta = m, .n_meta = 3};
+    struct http_hdrs h = {0};
+    struct os_info i = {0};
+    int rc = blob_put_headers(&h, &o, false);
+    const char *rk = http_hdrs_get(&h, "x-ms-meta-rename_key_content_id");
+    const char *rv = http_hdrs_get(&h, "x-ms-meta-rename_content_id");
+
+    CHECK(rc == 0 && rk && strcmp(rk, "content-id") == 0 && rv && strcmp(rv, "x1") == 0 &&
+              http_hdrs_get(&h, "x-ms-meta-rename_my_key") &&
+              strcmp(http_hdrs_get(&h, "x-ms-meta-ok_name"), "z3") == 0 &&
+              !http_hdrs_get(&h, "x-ms-meta-content-id"),
+          "blob_meta_invalid_name_stored_renamed", "rc %d", rc);
+    for (size_t k = 0; k < h.n; k++)
+        if (strncmp(h.v[k].name, "x-ms-meta-", 10) == 0)
+            os_info_set_meta(&i, h.v[k].name + 10, h.v[k].value);
+    blob_info_finish(&i);
+    CHECK(i.n_meta == 3 && os_info_meta(&i, "content-id") &&
+              strcmp(os_info_meta(&i, "content-id"), "x1") == 0 && os_info_meta(&i, "my.key") &&
+              strcmp(os_info_meta(&i, "my.key"), "y2") == 0 && !os_info_meta(&i, "rename_my_key") &&
+              !os_info_meta(&i, "rename_key_my_key"),
+          "blob_meta_renamed_name_read_back", "n_meta %zu", i.n_meta);
+    os_info_clear(&i);
+    http_hdrs_free(&h);
+
+    /* two names that become the same: refused, not one silently lost */
+    m[0].key = (char *)"a-b";
+    m[1].key = (char *)"a.b";
+    o.n_meta = 2;
+    memset(&h, 0, sizeof(h));
+    rc = blob_put_headers(&h, &o, false);
+    CHECK(rc == -EINVAL && strstr(os_last_error()->message, "a-b") &&
+              strstr(os_last_error()->message, "a.b"),
+          "blob_meta_rename_collision_refused", "rc %d", rc);
+    http_hdrs_free(&h);
+
+    /* a rename_key_ pair without its value pair is left alone */
+    memset(&i, 0, sizeof(i));
+    os_info_set_meta(&i, "rename_key_q", "q-q");
+    blob_info_finish(&i);
+    CHECK(i.n_meta == 1 && os_info_meta(&i, "rename_key_q"), "blob_meta_lone_rename_key_kept",
+          "n_meta %zu", i.n_meta);
+    os_info_clear(&i);
+}
+
 int main(void)
 {
+    test_meta_rename();
     test_list();
     test_list_empty();
     test_list_encoded_name();
