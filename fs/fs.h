@@ -23,6 +23,8 @@ struct fs_config {
     int jobs;                /* parallel ranged GETs / part uploads per file; default 4 */
     const char *staging_dir; /* NULL: <cache namespace dir>/staging */
     bool fuse_debug;         /* libfuse's -d */
+    bool server_mtime;       /* stat from the listing alone (no HEAD per S3 file): mtime is the
+                              * service's Last-Modified, never the stored `mtime` metadata */
 };
 
 /* Defaults: ttl 60 s, uid/gid of the process, umask 022, jobs 4. */

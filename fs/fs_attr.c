@@ -53,6 +53,8 @@ void fs_attr_to_stat(const struct fs *fs, uint64_t ino, const struct mc_attr *a,
     st->st_blksize = 1 << 20;
     st->st_blocks = (st->st_size + 511) / 512;
     st->st_mtim = a->info.mtime;
+    if (fs->cfg.server_mtime && !dir && a->info.last_modified.tv_sec != 0)
+        st->st_mtim = a->info.last_modified; /* the same whether metadata is known or not */
     if (st->st_mtim.tv_sec == 0 && st->st_mtim.tv_nsec == 0)
         st->st_mtim = dir ? fs->started : a->info.last_modified;
     st->st_ctim = st->st_mtim;

@@ -28,7 +28,8 @@ static double ttl_s(const struct fs *fs)
 }
 
 /* Entry and attr timeouts: attributes known only from an S3 listing (no user metadata)
- * get attr timeout 0 so that stat(2) asks getattr, which HEADs them once. */
+ * get attr timeout 0 so that stat(2) asks getattr, which HEADs them once (not with
+ * server_mtime: the listing is all stat shows). */
 static void fill_entry(struct fs *fs, struct fs_inode *in, const struct mc_attr *a,
                        struct fuse_entry_param *e)
 {
@@ -38,7 +39,8 @@ static void fill_entry(struct fs *fs, struct fs_inode *in, const struct mc_attr 
     fs_attr_to_stat(fs, in->ino, a, &e->attr);
     fs_io_override(fs, in, &e->attr);
     e->entry_timeout = ttl_s(fs);
-    e->attr_timeout = a->meta_truncated && !mc_attr_is_dir(a) ? 0 : ttl_s(fs);
+    e->attr_timeout =
+        a->meta_truncated && !mc_attr_is_dir(a) && !fs->cfg.server_mtime ? 0 : ttl_s(fs);
 }
 
 /* The child path of parent inode + name; NULL with *err set. */
@@ -151,7 +153,7 @@ static int stat_inode(struct fs *fs, struct fs_inode *in, struct stat *st, bool 
 
     if (!path)
         return -ENOMEM;
-    rc = fs_attr_get(fs, path, true, &a);
+    rc = fs_attr_get(fs, path, !fs->cfg.server_mtime, &a);
     if (rc == -ENOENT && fs_io_override(fs, in, st)) { /* created, not yet uploaded */
         memset(&a, 0, sizeof(a));
         rc = 0;

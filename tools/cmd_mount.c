@@ -41,6 +41,9 @@ static const char mount_help[] =
     "     log_level=L     error, warn (default), info, debug, trace\n"
     "     part_size=SIZE  multipart / block size for uploads (default: the backend's)\n"
     "     jobs=N          parallel ranged GETs and part uploads per file (default 4)\n"
+    "     server_mtime    stat answers from listings alone, with no HEAD per S3 file: mtime\n"
+    "                     is the object's Last-Modified, not its stored mtime (as rclone's\n"
+    "                     --use-server-modtime); fast browsing and verify, not mirror\n"
     "     debug           libfuse debug output (with -f)\n"
     "Unmount with `bridgefs umount MOUNTPOINT` or `fusermount3 -u MOUNTPOINT`.\n";
 
@@ -122,6 +125,8 @@ int mount_parse_opts(char *s, struct mount_opts *o, char *err, size_t errlen)
             o->jobs = (int)j;
         } else if (strcmp(t, "debug") == 0 && !v) {
             o->fuse_debug = true;
+        } else if (strcmp(t, "server_mtime") == 0 && !v) {
+            o->server_mtime = true;
         } else {
             known = false;
             for (size_t i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++)
@@ -311,6 +316,7 @@ static int mount_run(struct mount_job *j)
     if (j->o.jobs > 0)
         fc.jobs = j->o.jobs;
     fc.fuse_debug = j->o.fuse_debug;
+    fc.server_mtime = j->o.server_mtime;
     j->exit_code = CLI_EXIT_OK;
     rc = fs_serve(&fc, s.st, mc, j->mountpoint, on_ready, j);
     code = rc < 0 && j->exit_code == CLI_EXIT_OK ? CLI_EXIT_ERROR : j->exit_code;

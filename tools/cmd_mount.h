@@ -31,6 +31,7 @@ struct mount_opts {
     uint64_t part_size;      /* part_size=SIZE; 0: the backend's */
     int jobs;                /* jobs=N; 0: default */
     bool fuse_debug;         /* debug */
+    bool server_mtime;       /* server_mtime */
 };
 
 /* Parses one comma-separated -o value into o (which the caller zeroes/defaults once:

@@ -221,7 +221,9 @@ int mirror_mounts_open(const char *cmd, const char *src, const char *dst, bool s
             m->mp[i][0] = '\0';
             break;
         }
-        snprintf(opts, sizeof(opts), "cache=%s,ttl=%s%s", cache, PRIVATE_TTL, ro[i] ? ",ro" : "");
+        /* verify compares sizes and MD5s only: stat from the listings, no HEAD per file */
+        snprintf(opts, sizeof(opts), "cache=%s,ttl=%s%s%s", cache, PRIVATE_TTL, ro[i] ? ",ro" : "",
+                 strcmp(cmd, "verify") == 0 ? ",server_mtime" : "");
         m->mounted[i] = true; /* from here on, cleanup checks and unmounts */
         code = run_self(argv);
         if (code == CLI_EXIT_OK)

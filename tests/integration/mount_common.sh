@@ -447,6 +447,33 @@ print(len(lists) - len(probes), len(probes), sum(1 for r in reqs if r.startswith
     _mnt_same "mnt_${p}_cold_ls_l_same_as_before" "$(ls -l --time-style=full-iso "$m/many" | md5sum)" \
         "$(ls -l --time-style=full-iso "$cm" | md5sum)"
     _mnt_unmount "$cm"
+
+    # -o server_mtime: stat and user.bridgefs.md5 (what verify reads) from the listing alone,
+    # no HEAD at all; mtime is the object's Last-Modified, not its stored mtime.
+    echo x >"$TEST_TMP/mt.txt"
+    check "mnt_${p}_server_mtime_seed" bfs put --mtime 1600000000 "$TEST_TMP/mt.txt" "$base/many/zz-mtime.txt"
+    _mnt_mount "mnt_${p}_server_mtime_mount" "$base/many" "$cm" \
+        "cache=$TEST_TMP/cache-smt-$p,ttl=600,server_mtime" "${envs[@]}"
+    curl -sf -X DELETE "http://127.0.0.1:$fpport/__stats" >/dev/null
+    n=$(python3 - "$cm" <<'PY'
+import os, sys
+n = 0
+for e in os.scandir(sys.argv[1]):
+    st = e.stat(follow_symlinks=False)
+    if st.st_size > 0 and len(os.getxattr(e.path, 'user.bridgefs.md5')) == 32:
+        n += 1
+print(n)
+PY
+)
+    _mnt_same "mnt_${p}_server_mtime_stat_md5_2501" "2501" "$n"
+    _mnt_same "mnt_${p}_server_mtime_no_head" "0" "$(curl -sf -G --data-urlencode "method=HEAD" \
+        "http://127.0.0.1:$fpport/__stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["count"])')"
+    n=$(stat -c %Y "$cm/zz-mtime.txt")
+    _mnt_same "mnt_${p}_server_mtime_is_last_modified" "yes" \
+        "$([ "$n" -gt 1700000000 ] && echo yes || echo "no ($n)")"
+    cat "$cm/zz-mtime.txt" >/dev/null # reads the object: its metadata is known now
+    _mnt_same "mnt_${p}_server_mtime_stays_last_modified" "$n" "$(stat -c %Y "$cm/zz-mtime.txt")"
+    _mnt_unmount "$cm"
 }
 
 # tools/mount.bridgefs, the mount(8) helper: called the way mount(8) calls it, then through
