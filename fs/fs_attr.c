@@ -53,7 +53,7 @@ void fs_attr_to_stat(const struct fs *fs, uint64_t ino, const struct mc_attr *a,
     st->st_blksize = 1 << 20;
     st->st_blocks = (st->st_size + 511) / 512;
     st->st_mtim = a->info.mtime;
-    if (fs->cfg.server_mtime && !dir && a->info.last_modified.tv_sec != 0)
+    if (fs->cfg.server_mtime && a->info.last_modified.tv_sec != 0)
         st->st_mtim = a->info.last_modified; /* the same whether metadata is known or not */
     if (st->st_mtim.tv_sec == 0 && st->st_mtim.tv_nsec == 0)
         st->st_mtim = dir ? fs->started : a->info.last_modified;
@@ -176,6 +176,24 @@ out:
     return rc;
 }
 
+/* A directory whose marker is known from an S3 listing only: HEAD of the marker. */
+static int marker_fetch(struct fs *fs, const char *path, struct mc_attr *a)
+{
+    struct os_info marker = {0};
+    char *k = fs_marker_key(fs, path);
+    int rc = k ? fs->ops->head(fs->be, k, &marker) : -ENOMEM;
+
+    free(k);
+    if (rc == 0) {
+        dir_attr(a, &marker);
+        fs_cache_put(fs, path, a);
+    }
+    os_info_clear(&marker);
+    if (rc == -ENOENT) /* gone since the listing: the whole lookup */
+        rc = fs_attr_fetch(fs, path, a);
+    return rc;
+}
+
 int fs_attr_get(struct fs *fs, const char *path, bool need_meta, struct mc_attr *a)
 {
     struct mc_entry e = {0};
@@ -192,13 +210,16 @@ int fs_attr_get(struct fs *fs, const char *path, bool need_meta, struct mc_attr 
             rc = -ENOENT;
             goto out;
         }
-        if (!(need_meta && e.attr.meta_truncated && !mc_attr_is_dir(&e.attr))) {
+        if (!(need_meta && e.attr.meta_truncated)) {
             *a = e.attr;
             memset(&e.attr, 0, sizeof(e.attr));
             rc = 0;
             goto out;
         }
-        rc = fs_sa_fetch(fs, path, a); /* a listed file: its HEAD, no directory probe */
+        if (mc_attr_is_dir(&e.attr))
+            rc = marker_fetch(fs, path, a);
+        else
+            rc = fs_sa_fetch(fs, path, a); /* a listed file: its HEAD, no directory probe */
         goto out;
     }
     rc = fs_attr_fetch(fs, path, a);
@@ -216,15 +237,18 @@ out:
 
 /* ---- listings ---- */
 
-/* The cached attributes of an S3 object (listings carry no user metadata): metadata of
- * the same object version known from before, else meta_truncated so lookups HEAD it. */
+/* The cached attributes of an S3 object or directory marker (listings carry no user
+ * metadata): metadata of the same object version known from before, else meta_truncated
+ * so that stat HEADs it once. */
 static void merge_known_meta(struct fs *fs, const char *path, struct mc_attr *a)
 {
     struct mc_entry e = {0};
     int fr = mc_get(fs->mc, path, mc_now(), -1, &e);
 
     a->meta_truncated = true;
-    if (fr > 0 && !e.negative && !e.attr.meta_truncated && !mc_attr_is_dir(&e.attr) &&
+    if (fr > 0 && !e.negative && !e.attr.meta_truncated &&
+        mc_attr_is_dir(&e.attr) == mc_attr_is_dir(a) &&
+        e.attr.info.is_dir_marker == a->info.is_dir_marker &&
         e.attr.info.size == a->info.size && e.attr.info.etag && a->info.etag &&
         strcmp(e.attr.info.etag, a->info.etag) == 0) {
         struct os_info keep = a->info;
@@ -257,6 +281,14 @@ static void pagebuf_clear(struct pagebuf *p)
     free(p->names);
     free(p->attrs);
     memset(p, 0, sizeof(*p));
+}
+
+/* Attributes of a directory from a listing item (NULL or a prefix: no marker). */
+static void listed_dir_attr(struct fs *fs, const char *path, struct os_info *it, struct mc_attr *a)
+{
+    dir_attr(a, it && !it->is_prefix ? it : NULL);
+    if (a->info.is_dir_marker && !fs->list_has_meta)
+        merge_known_meta(fs, path, a);
 }
 
 /* Whether directory `name` is already known from this fill: -1-i when the page holds
@@ -317,7 +349,7 @@ static int add_page(struct fs *fs, struct mc_dirfill *f, const char *dir, const 
                 /* a marker beats a bare prefix, a directory beats a file of the same name */
                 size_t j = (size_t)(-1 - k);
                 mc_attr_clear(&p.attrs[j]);
-                dir_attr(&p.attrs[j], it->is_prefix ? NULL : it);
+                listed_dir_attr(fs, path, it, &p.attrs[j]);
                 free(name);
                 free(path);
                 continue;
@@ -327,7 +359,7 @@ static int add_page(struct fs *fs, struct mc_dirfill *f, const char *dir, const 
                 free(path);
                 continue;
             }
-            dir_attr(&a, it->is_prefix ? NULL : it);
+            listed_dir_attr(fs, path, it, &a);
         } else {
             fs_attr_from_info(&a, it);
             if (!fs->list_has_meta)

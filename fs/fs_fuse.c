@@ -40,7 +40,7 @@ static void fill_entry(struct fs *fs, struct fs_inode *in, const struct mc_attr 
     fs_io_override(fs, in, &e->attr);
     e->entry_timeout = ttl_s(fs);
     e->attr_timeout =
-        a->meta_truncated && !mc_attr_is_dir(a) && !fs->cfg.server_mtime ? 0 : ttl_s(fs);
+        a->meta_truncated && !fs->cfg.server_mtime ? 0 : ttl_s(fs);
 }
 
 /* The child path of parent inode + name; NULL with *err set. */

@@ -23,6 +23,7 @@
 #define SA_THREADS 8
 #define SA_WINDOW 64
 #define SA_RING (2 * SA_WINDOW)
+#define SA_CLAIMS 32 /* stats HEADing a file themselves, known to the workers */
 
 struct fs_sa;
 struct sa_worker {
@@ -41,6 +42,7 @@ struct fs_sa {
     char *ring[SA_RING]; /* queued paths (NULL: taken back by a stat); owned */
     size_t head, count;
     char *busy[SA_THREADS]; /* path each worker is HEADing; owned */
+    const char *claim[SA_CLAIMS]; /* path a stat is HEADing itself; borrowed from it */
     char *dir;              /* the directory read ahead; owned */
     char *horizon;          /* last path queued or passed; owned */
     char *mark;             /* stats at or past it queue the next window; NULL: none */
@@ -100,6 +102,18 @@ static void ring_clear(struct fs_sa *sa)
     sa->count = 0;
 }
 
+/* Whether a worker or a stat is HEADing path. Lock held. */
+static bool in_flight(const struct fs_sa *sa, const char *path)
+{
+    for (int i = 0; i < sa->nth; i++)
+        if (sa->busy[i] && strcmp(sa->busy[i], path) == 0)
+            return true;
+    for (int i = 0; i < SA_CLAIMS; i++)
+        if (sa->claim[i] && strcmp(sa->claim[i], path) == 0)
+            return true;
+    return false;
+}
+
 static void *worker(void *arg)
 {
     struct fs_sa *sa = ((struct sa_worker *)arg)->sa;
@@ -119,6 +133,10 @@ static void *worker(void *arg)
         sa->count--;
         if (!p)
             continue;
+        if (in_flight(sa, p)) { /* a stat does it */
+            free(p);
+            continue;
+        }
         sa->busy[me] = p;
         pthread_mutex_unlock(&sa->lock);
         if (still_needed(sa->fs, p)) {
@@ -278,22 +296,15 @@ void fs_sa_note(struct fs *fs, const char *path)
 int fs_sa_fetch(struct fs *fs, const char *path, struct mc_attr *a)
 {
     struct fs_sa *sa = fs->sa;
-    bool waited = false;
+    struct mc_entry e = {0};
+    int slot = -1, fr, rc;
 
     memset(a, 0, sizeof(*a));
     if (!sa)
         return head_file(fs, path, a);
     pthread_mutex_lock(&sa->lock);
-    for (;;) {
-        bool busy = false;
-        for (int i = 0; i < sa->nth; i++)
-            if (sa->busy[i] && strcmp(sa->busy[i], path) == 0)
-                busy = true;
-        if (!busy)
-            break;
-        waited = true;
+    while (in_flight(sa, path)) /* a worker or another stat has it: its answer will do */
         pthread_cond_wait(&sa->done, &sa->lock);
-    }
     for (size_t i = 0; i < sa->count; i++) { /* queued: this stat does it now */
         char **q = &sa->ring[(sa->head + i) % SA_RING];
         if (*q && strcmp(*q, path) == 0) {
@@ -301,20 +312,29 @@ int fs_sa_fetch(struct fs *fs, const char *path, struct mc_attr *a)
             *q = NULL;
         }
     }
+    for (int i = 0; i < SA_CLAIMS && slot < 0; i++)
+        if (!sa->claim[i])
+            slot = i;
+    if (slot >= 0)
+        sa->claim[slot] = path;
     pthread_mutex_unlock(&sa->lock);
-    if (waited) {
-        struct mc_entry e = {0};
-        int fr = mc_get(fs->mc, path, mc_now(), fs->cfg.ttl_ns, &e);
-        if (fr == MC_FRESH && !e.negative && !(e.attr.meta_truncated && !mc_attr_is_dir(&e.attr))) {
-            *a = e.attr;
-            memset(&e.attr, 0, sizeof(e.attr));
-            mc_entry_clear(&e);
-            sa_step(sa, path, false);
-            return 0;
-        }
-        if (fr > 0)
-            mc_entry_clear(&e);
+    /* the cache again: a HEAD may have finished since the caller looked */
+    fr = mc_get(fs->mc, path, mc_now(), fs->cfg.ttl_ns, &e);
+    if (fr == MC_FRESH && !e.negative && !(e.attr.meta_truncated && !mc_attr_is_dir(&e.attr))) {
+        *a = e.attr;
+        memset(&e.attr, 0, sizeof(e.attr));
+        rc = 0;
+        sa_step(sa, path, false);
+    } else {
+        sa_step(sa, path, true);
+        rc = head_file(fs, path, a);
     }
-    sa_step(sa, path, true);
-    return head_file(fs, path, a);
+    if (fr > 0)
+        mc_entry_clear(&e);
+    pthread_mutex_lock(&sa->lock);
+    if (slot >= 0)
+        sa->claim[slot] = NULL;
+    pthread_cond_broadcast(&sa->done);
+    pthread_mutex_unlock(&sa->lock);
+    return rc;
 }

@@ -202,13 +202,14 @@ _flt_warm_ttl() {
     echo top >"$m/top"
     _mnt_unmount "$m"
     _mnt_mount "flt_${p}_mount_d_cold2" "$base/w" "$m" "$opts,ttl=0" "${envs[@]}"
-    check "flt_${p}_cold_ls_R" ls -lR "$m"
+    check "flt_${p}_cold_ls_R" ls -lR --time-style=full-iso "$m"
     cp "$LAST_OUT" "$TEST_TMP/ls-cold"
     _mnt_unmount "$m"
     curl -sf -X DELETE "http://127.0.0.1:$FP_PORT/__stats" >/dev/null
     _mnt_mount "flt_${p}_mount_d_warm" "$base/w" "$m" "$opts" "${envs[@]}"
-    check "flt_${p}_warm_ls_R" ls -lR "$m"
+    check "flt_${p}_warm_ls_R" ls -lR --time-style=full-iso "$m"
     _mnt_same "flt_${p}_warm_listing_same" "$(md5sum <"$TEST_TMP/ls-cold")" "$(md5sum <"$LAST_OUT")"
+    diff "$TEST_TMP/ls-cold" "$LAST_OUT" | sed 's/^/# differs: /'
     _mnt_same "flt_${p}_warm_ls_R_zero_list_requests" "0" "$(_flt_list_count)"
     _mnt_unmount "$m"
     _mnt_mount "flt_${p}_mount_d_ttl2" "$base/w" "$m" "${opts/ttl=600/ttl=2}" "${envs[@]}"
