@@ -176,7 +176,8 @@ out:
     return rc;
 }
 
-/* A directory whose marker is known from an S3 listing only: HEAD of the marker. */
+/* A directory known from an S3 listing only: HEAD of its "dir/" marker; none means a
+ * directory without a marker (the listing showed objects below it). */
 static int marker_fetch(struct fs *fs, const char *path, struct mc_attr *a)
 {
     struct os_info marker = {0};
@@ -184,13 +185,12 @@ static int marker_fetch(struct fs *fs, const char *path, struct mc_attr *a)
     int rc = k ? fs->ops->head(fs->be, k, &marker) : -ENOMEM;
 
     free(k);
-    if (rc == 0) {
-        dir_attr(a, &marker);
+    if (rc == 0 || rc == -ENOENT) {
+        dir_attr(a, rc == 0 ? &marker : NULL);
         fs_cache_put(fs, path, a);
+        rc = 0;
     }
     os_info_clear(&marker);
-    if (rc == -ENOENT) /* gone since the listing: the whole lookup */
-        rc = fs_attr_fetch(fs, path, a);
     return rc;
 }
 
@@ -283,12 +283,34 @@ static void pagebuf_clear(struct pagebuf *p)
     memset(p, 0, sizeof(*p));
 }
 
-/* Attributes of a directory from a listing item (NULL or a prefix: no marker). */
+/*
+ * Attributes of a directory from a listing item. On S3 a marker item carries no metadata,
+ * and a common prefix "d/" hides whether a "d/" marker exists (a delimiter listing rolls it
+ * into the prefix): both are meta_truncated, so that the first stat HEADs the marker (as
+ * for files), unless the cache knows the directory fully from a fresh lookup. A lookup
+ * and a listing then show the same attributes.
+ */
 static void listed_dir_attr(struct fs *fs, const char *path, struct os_info *it, struct mc_attr *a)
 {
+    struct mc_entry e = {0};
+    int fr;
+
     dir_attr(a, it && !it->is_prefix ? it : NULL);
-    if (a->info.is_dir_marker && !fs->list_has_meta)
+    if (fs->list_has_meta)
+        return;
+    if (a->info.is_dir_marker) {
         merge_known_meta(fs, path, a);
+        return;
+    }
+    a->meta_truncated = true;
+    fr = mc_get(fs->mc, path, mc_now(), fs->cfg.ttl_ns, &e);
+    if (fr == MC_FRESH && !e.negative && mc_attr_is_dir(&e.attr) && !e.attr.meta_truncated) {
+        mc_attr_clear(a);
+        *a = e.attr;
+        memset(&e.attr, 0, sizeof(e.attr));
+    }
+    if (fr > 0)
+        mc_entry_clear(&e);
 }
 
 /* Whether directory `name` is already known from this fill: -1-i when the page holds

@@ -411,6 +411,7 @@ _mnt_listing() {
     cp "$LAST_OUT" "$TEST_TMP/ls-warm-$p"
     _mnt_same "mnt_${p}_warm_listing_same" "$(md5sum <"$TEST_TMP/ls-cold-$p")" \
         "$(md5sum <"$TEST_TMP/ls-warm-$p")"
+    diff "$TEST_TMP/ls-cold-$p" "$TEST_TMP/ls-warm-$p" | sed 's/^/# differs: /'
     n=$(curl -sf -G --data-urlencode "method=GET" --data-urlencode "path=delimiter=" \
         "http://127.0.0.1:$fpport/__stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["count"])')
     _mnt_same "mnt_${p}_warm_ls_R_zero_list_requests" "0" "$n"
