@@ -196,6 +196,27 @@ expect_exit 2 bad_usage_one_arg bm mirror "$S"
 expect_exit 2 bad_mode bm mirror --mode sideways "$S" "$D"
 expect_exit 3 verify_missing_target bm verify "$S" "$TEST_TMP/nope"
 
+# ---- files that vanish during the run: one between the listing and its stat, one between
+# the walk and its copy (tests/helpers/vanish_preload.so deletes each in the very call that
+# reaches for it). Each is a Failed item with a clear reason, the rest is copied, and the
+# target's older copy of the vanished file is left whole. ----
+V=$TEST_TMP/vanish
+mkdir -p "$V/src/sub" "$V/dst"
+for f in a.txt gone-open.txt gone-stat.txt z.txt sub/b.txt; do printf '%s\n' "$f" >"$V/src/$f"; done
+printf 'older copy\n' >"$V/dst/gone-open.txt"
+expect_exit 7 vanish_partial env LD_PRELOAD="$BRIDGEFS_BUILD/tests/vanish_preload.so" \
+    ASAN_OPTIONS="$ASAN_OPTIONS:verify_asan_link_order=0" BFS_VANISH_OPEN=gone-open.txt \
+    BFS_VANISH_STAT=gone-stat.txt "$MIRROR_BIN" mirror --no-progress --jobs 1 --log-dir "$LOGS" \
+    --job-id vanish "$V/src" "$V/dst"
+_vdet() { python3 -c 'import json,sys; print([o["Details"] for o in map(json.loads, open(sys.argv[1])) if o["ItemPath"] == sys.argv[2] and o["TransferResult"] == "Failed"])' "$LOGS/vanish.copylog.jsonl" "$1"; }
+case "$(_vdet gone-stat.txt)" in *"vanished during the walk"*) pass vanish_before_stat_logged ;; *) fail vanish_before_stat_logged "$(_vdet gone-stat.txt)" ;; esac
+case "$(_vdet gone-open.txt)" in *"vanished"*) pass vanish_before_copy_logged ;; *) fail vanish_before_copy_logged "$(_vdet gone-open.txt)" ;; esac
+grep -q 'gone-open.txt: vanished' "$LAST_ERR" && pass vanish_named_on_stderr || fail vanish_named_on_stderr "$(cat "$LAST_ERR")"
+if [ "$(cat "$V/dst/a.txt" "$V/dst/z.txt" "$V/dst/sub/b.txt")" = "$(printf 'a.txt\nz.txt\nsub/b.txt')" ] &&
+    [ "$(cat "$V/dst/gone-open.txt")" = "older copy" ] && [ ! -e "$V/dst/gone-stat.txt" ] &&
+    [ -z "$(find "$V/dst" -name '.bridgefs.tmp.*')" ]; then pass vanish_rest_copied_target_whole
+else fail vanish_rest_copied_target_whole "$(ls -A "$V/dst")"; fi
+
 # ---- EACCES, for real: run as nobody (root reads mode-000 files) ----
 NB=65534
 P=$TEST_TMP/perm
