@@ -475,12 +475,18 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
         fuse_reply_write(req, (size_t)n);
 }
 
+/* errno for the application: an upload discarded or refused (-ECANCELED) is an I/O error. */
+static int app_err(int rc)
+{
+    return rc == -ECANCELED ? EIO : rc < 0 ? -rc : 0;
+}
+
 static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
     int rc = fs_flush(req_fs(req), (struct fs_handle *)(uintptr_t)fi->fh);
 
     (void)ino;
-    fuse_reply_err(req, rc < 0 ? -rc : 0);
+    fuse_reply_err(req, app_err(rc));
 }
 
 /* The kernel's attributes and dentry of ino (at path) are wrong: a discarded upload. */
@@ -511,7 +517,7 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
     struct fs *fs = req_fs(req);
     int rc = fs_release(fs, (struct fs_handle *)(uintptr_t)fi->fh);
 
-    if (rc == -ECANCELED) { /* the upload was discarded: nobody waits for this answer */
+    if (rc == -ECANCELED) { /* discarded or refused: nobody waits for this answer */
         fuse_reply_err(req, EIO);
         invalidate(fs, ino);
         return;
@@ -525,7 +531,7 @@ static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_f
 
     (void)ino;
     (void)datasync;
-    fuse_reply_err(req, rc < 0 ? -rc : 0);
+    fuse_reply_err(req, app_err(rc));
 }
 
 /* An open directory: a snapshot of its entries, taken when reading from offset 0. */

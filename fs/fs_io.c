@@ -353,6 +353,15 @@ static int wfile_upload(struct fs *fs, struct fs_wfile *w, const char *path)
         w->dirty = false;
         return 0;
     }
+    if (w->write_err) { /* a write was lost: publishing the rest would corrupt the object */
+        fs_stream_abort(fs, w);
+        w->dirty = false;
+        w->failed = false; /* incomplete: nothing worth keeping */
+        log_error("fs: upload of %s refused: a write to its staging file had failed (%s); the "
+                  "object was left as it was", path, strerror(w->write_err));
+        fs_cache_refresh(fs, path);
+        return -ECANCELED;
+    }
     if (w->expect_size >= 0 && (int64_t)w->size != w->expect_size) {
         /* Not the announced size. Before the last release this is a flush of a file still
          * being written (the kernel flushes at every close of any descriptor of it): upload
@@ -661,6 +670,10 @@ ssize_t fs_write(struct fs *fs, struct fs_handle *h, const char *buf, size_t siz
     n = pwrite(w->fd, buf, size, off);
     if (n < 0) {
         n = -errno;
+        if (!w->write_err)
+            log_error("fs: %s: writing to the staging file %s failed: %s; the file will not "
+                      "be uploaded", path, w->spath, strerror((int)-n));
+        w->write_err = (int)-n;
         goto out;
     }
     if (off + n > w->size)

@@ -61,6 +61,8 @@ struct fs_wfile {
     int64_t expect_size;    /* -1, or the size a writer announced (user.bridgefs.expect_size):
                              * an upload of any other size is discarded (an interrupted copy) */
     bool final;             /* the last release (or unmount) is uploading: decide, don't wait */
+    int write_err;          /* a write to the staging file failed (e.g. ENOSPC): the content
+                             * is not what the writer meant, so it is never uploaded */
 };
 
 /* pread of exactly n bytes (-EIO at a premature end of file), or -errno. */

@@ -223,6 +223,48 @@ _flt_warm_ttl() {
     _mnt_unmount "$m"
 }
 
+# (e) the disk under the cache folder fills up while a file is staged: write() fails with
+# ENOSPC, close() with EIO, nothing is uploaded (the rest would be a corrupt object), the old
+# object stays and the mount shows it. The cache folder is a 6 MiB tmpfs (needs root).
+_flt_umount_small() { umount -l "$1" 2>/dev/null; return 0; }
+_flt_disk_full() {
+    local p=$1 base=$2 m=$3 small=$TEST_TMP/small-$1
+    if [ "$(id -u)" != 0 ]; then
+        echo "# flt_${p}: disk-full case not run (mounting a tmpfs needs root)"
+        return 0
+    fi
+    mkdir -p "$small"
+    check "flt_${p}_small_tmpfs" mount -t tmpfs -o size=6m tmpfs "$small"
+    at_exit _flt_umount_small "$small"
+    printf 'old\n' >"$TEST_TMP/old.txt"
+    check "flt_${p}_full_seed" bfs put "$TEST_TMP/old.txt" "$base/full/target.bin"
+    _mnt_mount "flt_${p}_mount_f" "$base/full" "$m" "cache=$small/cache,log=$TEST_TMP/mount-f-$p.log"
+    _mnt_same "flt_${p}_full_write_enospc_close_eio" "write=ENOSPC close=EIO" "$(python3 - "$m/target.bin" <<'PY'
+import errno, os, sys
+fd = os.open(sys.argv[1], os.O_WRONLY)
+data, off, res = b'x' * (16 << 20), 1, 'write=ok'
+try:
+    while data:
+        n = os.pwrite(fd, data, off)  # not from offset 0: staged, not streamed
+        data, off = data[n:], off + n
+except OSError as e:
+    res = 'write=' + errno.errorcode.get(e.errno, str(e.errno))
+try:
+    os.close(fd)
+    res += ' close=ok'
+except OSError as e:
+    res += ' close=' + errno.errorcode.get(e.errno, str(e.errno))
+print(res)
+PY
+)"
+    _mnt_same "flt_${p}_full_old_object_intact" "old" "$(bfs cat "$base/full/target.bin" | head -c 40)"
+    _mnt_same "flt_${p}_full_mount_shows_old" "old" "$(head -c 40 "$m/target.bin" 2>&1)"
+    grep -q 'target.bin refused: a write to its staging file had failed' "$TEST_TMP/mount-f-$p.log" &&
+        pass "flt_${p}_full_logged" || fail "flt_${p}_full_logged" "$(tail -3 "$TEST_TMP/mount-f-$p.log")"
+    _mnt_unmount "$m"
+    _flt_umount_small "$small"
+}
+
 backends=${MOUNT_BACKENDS:-s3 az}
 for b in $backends; do
     base="$b://$(unique_name bfs-flt)"
@@ -233,6 +275,7 @@ for b in $backends; do
     _flt_umount_in_flight "$b" "$base" "$m"
     _flt_corrupt_cache "$b" "$base" "$m"
     _flt_warm_ttl "$b" "$base" "$m"
+    _flt_disk_full "$b" "$base" "$m"
     kill "$FP_PID" 2>/dev/null
 done
 
