@@ -446,64 +446,46 @@ void fs_dirents_free(struct fs_dirent *ents, size_t n)
     free(ents);
 }
 
-int fs_dir_snapshot(struct fs *fs, const char *dir, struct fs_dirent **ents, size_t *n)
+int fs_dir_prepare(struct fs *fs, const char *dir)
 {
-    struct fs_dirent *v = NULL;
-    size_t cnt = 0, cap = 0;
-    char *after = NULL;
-    int rc, st;
+    int rc, st = mc_dir_state(fs->mc, dir, mc_now(), fs->cfg.ttl_ns, NULL);
+
+    if (st == MC_FRESH)
+        return 0;
+    rc = dir_fill(fs, dir);
+    if (rc < 0 && st == MC_STALE && rc != -ENOMEM)
+        rc = 0; /* a stale listing beats none */
+    return rc;
+}
+
+int fs_dir_page(struct fs *fs, const char *dir, const char *after, size_t max,
+                struct fs_dirent **ents, size_t *n, bool *eof)
+{
+    struct mc_page pg = {0};
+    struct fs_dirent *v;
+    int rc;
 
     *ents = NULL;
     *n = 0;
-    st = mc_dir_state(fs->mc, dir, mc_now(), fs->cfg.ttl_ns, NULL);
-    if (st != MC_FRESH) {
-        rc = dir_fill(fs, dir);
-        if (rc < 0 && !(st == MC_STALE && rc != -ENOMEM)) /* stale listing beats none */
-            return rc;
-    }
-    for (;;) {
-        struct mc_page pg = {0};
-
-        rc = mc_dir_read(fs->mc, dir, after, 1000, mc_now(), -1, &pg);
-        if (rc < 0)
-            goto out;
-        if (cnt + pg.n > cap) {
-            size_t nc = cap ? cap * 2 : 64;
-            struct fs_dirent *nv;
-            while (nc < cnt + pg.n)
-                nc *= 2;
-            nv = realloc(v, nc * sizeof(*nv));
-            if (!nv) {
-                mc_page_clear(&pg);
-                rc = -ENOMEM;
-                goto out;
-            }
-            v = nv;
-            cap = nc;
-        }
-        for (size_t i = 0; i < pg.n; i++) {
-            v[cnt].name = pg.ents[i].name;
-            pg.ents[i].name = NULL;
-            v[cnt].attr = pg.ents[i].attr;
-            memset(&pg.ents[i].attr, 0, sizeof(pg.ents[i].attr));
-            cnt++;
-        }
-        {
-            bool eof = pg.eof || pg.n == 0;
-            mc_page_clear(&pg);
-            if (eof)
-                break;
-        }
-        after = v[cnt - 1].name;
-    }
-    rc = 0;
-out:
-    if (rc < 0) {
-        fs_dirents_free(v, cnt);
+    *eof = true;
+    rc = mc_dir_read(fs->mc, dir, after, max, mc_now(), -1, &pg);
+    if (rc < 0)
         return rc;
+    v = calloc(pg.n ? pg.n : 1, sizeof(*v));
+    if (!v) {
+        mc_page_clear(&pg);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < pg.n; i++) {
+        v[i].name = pg.ents[i].name;
+        pg.ents[i].name = NULL;
+        v[i].attr = pg.ents[i].attr;
+        memset(&pg.ents[i].attr, 0, sizeof(pg.ents[i].attr));
     }
     *ents = v;
-    *n = cnt;
+    *n = pg.n;
+    *eof = pg.eof || pg.n == 0;
+    mc_page_clear(&pg);
     return 0;
 }
 

@@ -534,13 +534,58 @@ static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_f
     fuse_reply_err(req, app_err(rc));
 }
 
-/* An open directory: a snapshot of its entries, taken when reading from offset 0. */
+#define DIR_PAGE 1000
+
+/*
+ * An open directory: a window of at most DIR_PAGE of its children, read from the cache
+ * a page at a time (byte order of names), so memory does not grow with the directory.
+ * The offset after "." is 1, after ".." 2, after child k (0-based) k + 3. Reading from
+ * offset 0 lists the directory again when its listing is not fresh.
+ */
 struct dir_handle {
     pthread_mutex_t lock;
-    struct fs_dirent *ents; /* lock */
-    size_t n;
-    bool loaded;
+    struct fs_dirent *ents; /* children base .. base + n - 1; lock */
+    size_t n, base;
+    bool eof;   /* no child after the window */
+    bool ready; /* the listing was made fresh since the last rewind */
 };
+
+/* Makes the window hold child k, or show that there is none (k >= base + n, eof). */
+static int dir_seek(struct fs *fs, const char *dpath, struct dir_handle *d, size_t k)
+{
+    int rc;
+
+    if (!d->ready || k < d->base) { /* from the first page again */
+        fs_dirents_free(d->ents, d->n);
+        d->ents = NULL;
+        d->n = d->base = 0;
+        d->eof = false;
+        if (!d->ready) {
+            rc = fs_dir_prepare(fs, dpath);
+            if (rc < 0)
+                return rc;
+            d->ready = true;
+        }
+        rc = fs_dir_page(fs, dpath, NULL, DIR_PAGE, &d->ents, &d->n, &d->eof);
+        if (rc < 0)
+            return rc;
+    }
+    while (k >= d->base + d->n && !d->eof) {
+        struct fs_dirent *next;
+        size_t nn;
+        bool eof;
+
+        rc = fs_dir_page(fs, dpath, d->ents[d->n - 1].name, DIR_PAGE, &next, &nn, &eof);
+        if (rc < 0)
+            return rc;
+        d->base += d->n;
+        fs_dirents_free(d->ents, d->n);
+        d->ents = next;
+        d->n = nn;
+        d->eof = eof || nn == 0;
+    }
+    return 0;
+}
 
 static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
@@ -576,14 +621,9 @@ static void readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
         goto out;
     }
     pthread_mutex_lock(&d->lock);
-    if (off == 0 || !d->loaded) {
-        fs_dirents_free(d->ents, d->n);
-        d->ents = NULL;
-        d->n = 0;
-        rc = fs_dir_snapshot(fs, dpath, &d->ents, &d->n);
-        d->loaded = rc == 0;
-    }
-    for (size_t i = (size_t)off; rc == 0 && i < d->n + 2; i++) {
+    if (off == 0)
+        d->ready = false; /* rewinddir: a fresh listing */
+    for (size_t i = (size_t)off; rc == 0; i++) {
         struct fuse_entry_param e = {0};
         struct fs_inode *in = NULL;
         const char *name;
@@ -594,8 +634,14 @@ static void readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
             e.attr.st_ino = i == 0 ? ino : 1;
             e.attr.st_mode = S_IFDIR;
         } else {
-            struct fs_dirent *de = &d->ents[i - 2];
-            char *cp = fs_path_join(dpath, de->name);
+            struct fs_dirent *de;
+            char *cp;
+
+            rc = dir_seek(fs, dpath, d, i - 2);
+            if (rc < 0 || i - 2 >= d->base + d->n)
+                break;
+            de = &d->ents[i - 2 - d->base];
+            cp = fs_path_join(dpath, de->name);
             name = de->name;
             if (!cp) {
                 rc = -ENOMEM;

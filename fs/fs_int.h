@@ -80,9 +80,14 @@ struct fs_dirent {
     char *name;
     struct mc_attr attr;
 };
-/* Lists dir completely (LIST with delimiter '/', pages into the cache) unless its listing
- * is fresh, then reads the children from the cache. *ents owned: fs_dirents_free. */
-int fs_dir_snapshot(struct fs *fs, const char *dir, struct fs_dirent **ents, size_t *n);
+/* Lists dir completely (LIST with delimiter '/', page by page into the cache) unless its
+ * listing is fresh (a stale one is kept when the LIST fails). 0 or -errno. */
+int fs_dir_prepare(struct fs *fs, const char *dir);
+/* Up to max children of dir with names after `after` (NULL: from the first), from the
+ * cache, in byte order of names; *eof when none follow. Memory is bounded by max, so a
+ * directory of millions is read a page at a time. *ents owned: fs_dirents_free. */
+int fs_dir_page(struct fs *fs, const char *dir, const char *after, size_t max,
+                struct fs_dirent **ents, size_t *n, bool *eof);
 void fs_dirents_free(struct fs_dirent *ents, size_t n);
 /* 1 when the backend has anything under dir/ (ENOTEMPTY check), 0 when not, or -errno. */
 int fs_dir_has_children(struct fs *fs, const char *dir);

@@ -376,6 +376,12 @@ _mnt_listing() {
     _mnt_same "mnt_${p}_readdir_2500" "2500" "$n"
     n=$(ls -l "$m/many" | grep -c '^-')
     _mnt_same "mnt_${p}_readdir_2500_long" "2500" "$n"
+    # the mount reads a directory 1,000 entries at a time: telldir/seekdir back across pages
+    _mnt_same "mnt_${p}_readdir_seekdir_back" "2502 2502 1400" "$(perl -e '
+        opendir(D, $ARGV[0]) or die; my (%u, $n, $pos);
+        while (defined(my $e = readdir D)) { $n++; $u{$e} = 1; $pos = telldir(D) if $n == 1102 }
+        seekdir(D, $pos); my $m = 0; $m++ while defined(readdir D);
+        print $n, " ", scalar(keys %u), " ", $m' "$m/many" 2>&1)"
 
     mkdir -p "$m/tree/a/b" "$m/tree/c"
     for n in 1 2 3; do
