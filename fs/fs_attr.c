@@ -178,7 +178,7 @@ out:
 
 /* A directory known from an S3 listing only: HEAD of its "dir/" marker; none means a
  * directory without a marker (the listing showed objects below it). */
-static int marker_fetch(struct fs *fs, const char *path, struct mc_attr *a)
+int fs_attr_marker_fetch(struct fs *fs, const char *path, struct mc_attr *a)
 {
     struct os_info marker = {0};
     char *k = fs_marker_key(fs, path);
@@ -216,10 +216,8 @@ int fs_attr_get(struct fs *fs, const char *path, bool need_meta, struct mc_attr 
             rc = 0;
             goto out;
         }
-        if (mc_attr_is_dir(&e.attr))
-            rc = marker_fetch(fs, path, a);
-        else
-            rc = fs_sa_fetch(fs, path, a); /* a listed file: its HEAD, no directory probe */
+        /* a listed entry: its HEAD (a directory's marker), no directory probe */
+        rc = fs_sa_fetch(fs, path, mc_attr_is_dir(&e.attr), a);
         goto out;
     }
     rc = fs_attr_fetch(fs, path, a);

@@ -159,7 +159,7 @@ static int stat_inode(struct fs *fs, struct fs_inode *in, struct stat *st, bool 
         rc = 0;
     }
     if (rc == 0) {
-        if (fs->sa && !mc_attr_is_dir(&a))
+        if (fs->sa)
             fs_sa_note(fs, path);
         fs_attr_to_stat(fs, in->ino, &a, st);
         fs_io_override(fs, in, st);

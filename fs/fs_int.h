@@ -49,6 +49,8 @@ void fs_core_flush_all(struct fs *fs);
  * mc_attr_clear's it), -ENOENT, or another negative errno.
  */
 int fs_attr_get(struct fs *fs, const char *path, bool need_meta, struct mc_attr *a);
+/* A directory known from an S3 listing: HEAD of its marker (none: a plain prefix), cached. */
+int fs_attr_marker_fetch(struct fs *fs, const char *path, struct mc_attr *a);
 /* Fetches path from the backend and caches what it found (also negatives). */
 int fs_attr_fetch(struct fs *fs, const char *path, struct mc_attr *a);
 /* st from a (ino given). */
@@ -68,11 +70,12 @@ void fs_cache_refresh(struct fs *fs, const char *path);
 int fs_sa_new(struct fs *fs);
 /* Stops and joins the workers, frees fs->sa. */
 void fs_sa_free(struct fs *fs);
-/* Full attributes of path, a file known fresh from an S3 listing (no user metadata): waits
- * for its HEAD when a stat-ahead worker has it in flight, else HEADs it, and reads ahead
- * the next files of its directory. Same results as fs_attr_get. */
-int fs_sa_fetch(struct fs *fs, const char *path, struct mc_attr *a);
-/* A stat of file path was answered from the cache: keeps the read-ahead going. */
+/* Full attributes of path, a file or directory known fresh from an S3 listing (no user
+ * metadata): waits for its HEAD when a stat-ahead worker has it in flight, else HEADs it
+ * (a directory: its marker), and reads ahead the next entries of its directory. Same
+ * results as fs_attr_get. */
+int fs_sa_fetch(struct fs *fs, const char *path, bool dir, struct mc_attr *a);
+/* A stat of path was answered from the cache: keeps the read-ahead going. */
 void fs_sa_note(struct fs *fs, const char *path);
 
 /* One entry of a directory snapshot. */

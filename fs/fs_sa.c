@@ -1,4 +1,4 @@
-/* fs_sa: stat-ahead for S3 mounts: HEADs the next files of a directory being stat'ed, in parallel. */
+/* fs_sa: stat-ahead for S3 mounts: HEADs the next entries of a directory being stat'ed, in parallel. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -10,11 +10,11 @@
 
 /*
  * S3 listings carry no user metadata, and a file's mtime, mode and symlink target live
- * there, so the first stat of each listed file needs one HEAD. `ls -l`, `find -ls` and the
- * mirror's walk stat a directory's entries one after another in name order; answered one
- * HEAD at a time, each costs a full round trip. When a stat misses, the next SA_WINDOW
- * files of its directory (read from the cached listing) are queued and SA_THREADS workers
- * HEAD them; the stats that follow find their answer in the cache or wait for the HEAD in
+ * there, so the first stat of each listed file needs one HEAD (of each listed directory,
+ * one HEAD of its "dir/" marker). `ls -l`, `find -ls` and the mirror's walk stat a
+ * directory's entries one after another in name order; answered one HEAD at a time, each
+ * costs a full round trip. When a stat misses, the next SA_WINDOW entries of its directory
+ * (read from the cached listing) are queued and SA_THREADS workers HEAD them; the stats that follow find their answer in the cache or wait for the HEAD in
  * flight. Another window is queued once the stats pass the middle of the last one, so a
  * process that stats one file again and again never HEADs the whole directory. Memory is
  * bounded by the ring (2 * SA_WINDOW paths). Only one directory is read ahead at a time:
@@ -63,11 +63,16 @@ static bool in_dir(const struct fs_sa *sa, const char *path)
     return sa->dir && strlen(sa->dir) == n && strncmp(sa->dir, path, n) == 0;
 }
 
-/* HEADs path, known as a file from a listing, and caches the answer. */
-static int head_file(struct fs *fs, const char *path, struct mc_attr *a)
+/* HEADs path, known from a listing as a file (or as a directory: its marker), and caches
+ * the answer. */
+static int head_listed(struct fs *fs, const char *path, bool dir, struct mc_attr *a)
 {
     struct os_info info = {0};
-    int rc = fs->ops->head(fs->be, path, &info);
+    int rc;
+
+    if (dir)
+        return fs_attr_marker_fetch(fs, path, a);
+    rc = fs->ops->head(fs->be, path, &info);
 
     if (rc == 0 && !info.is_dir_marker) {
         fs_attr_from_info(a, &info);
@@ -80,13 +85,14 @@ static int head_file(struct fs *fs, const char *path, struct mc_attr *a)
     return rc;
 }
 
-/* Whether the cache still lacks path's metadata. */
-static bool still_needed(struct fs *fs, const char *path)
+/* Whether the cache still lacks path's metadata (*dir: it is a directory). */
+static bool still_needed(struct fs *fs, const char *path, bool *dir)
 {
     struct mc_entry e = {0};
     int fr = mc_get(fs->mc, path, mc_now(), fs->cfg.ttl_ns, &e);
-    bool need = fr == MC_FRESH && !e.negative && e.attr.meta_truncated && !mc_attr_is_dir(&e.attr);
+    bool need = fr == MC_FRESH && !e.negative && e.attr.meta_truncated;
 
+    *dir = fr > 0 && mc_attr_is_dir(&e.attr);
     if (fr > 0)
         mc_entry_clear(&e);
     return need;
@@ -122,6 +128,7 @@ static void *worker(void *arg)
     pthread_mutex_lock(&sa->lock);
     for (;;) {
         char *p;
+        bool dir;
 
         while (!sa->stop && sa->count == 0)
             pthread_cond_wait(&sa->work, &sa->lock);
@@ -139,9 +146,9 @@ static void *worker(void *arg)
         }
         sa->busy[me] = p;
         pthread_mutex_unlock(&sa->lock);
-        if (still_needed(sa->fs, p)) {
+        if (still_needed(sa->fs, p, &dir)) {
             struct mc_attr a;
-            if (head_file(sa->fs, p, &a) == 0)
+            if (head_listed(sa->fs, p, dir, &a) == 0)
                 mc_attr_clear(&a);
         }
         pthread_mutex_lock(&sa->lock);
@@ -200,7 +207,7 @@ static void queue_window(struct fs_sa *sa)
         free(sa->horizon);
         sa->horizon = p;
         if (e->fresh == MC_FRESH && !e->negative && e->attr.meta_truncated &&
-            !mc_attr_is_dir(&e->attr) && sa->count < SA_RING) {
+            sa->count < SA_RING) {
             p = strdup(p);
             if (!p)
                 break;
@@ -293,7 +300,7 @@ void fs_sa_note(struct fs *fs, const char *path)
         sa_step(fs->sa, path, false);
 }
 
-int fs_sa_fetch(struct fs *fs, const char *path, struct mc_attr *a)
+int fs_sa_fetch(struct fs *fs, const char *path, bool dir, struct mc_attr *a)
 {
     struct fs_sa *sa = fs->sa;
     struct mc_entry e = {0};
@@ -301,7 +308,7 @@ int fs_sa_fetch(struct fs *fs, const char *path, struct mc_attr *a)
 
     memset(a, 0, sizeof(*a));
     if (!sa)
-        return head_file(fs, path, a);
+        return head_listed(fs, path, dir, a);
     pthread_mutex_lock(&sa->lock);
     while (in_flight(sa, path)) /* a worker or another stat has it: its answer will do */
         pthread_cond_wait(&sa->done, &sa->lock);
@@ -320,14 +327,14 @@ int fs_sa_fetch(struct fs *fs, const char *path, struct mc_attr *a)
     pthread_mutex_unlock(&sa->lock);
     /* the cache again: a HEAD may have finished since the caller looked */
     fr = mc_get(fs->mc, path, mc_now(), fs->cfg.ttl_ns, &e);
-    if (fr == MC_FRESH && !e.negative && !(e.attr.meta_truncated && !mc_attr_is_dir(&e.attr))) {
+    if (fr == MC_FRESH && !e.negative && !e.attr.meta_truncated) {
         *a = e.attr;
         memset(&e.attr, 0, sizeof(e.attr));
         rc = 0;
         sa_step(sa, path, false);
     } else {
         sa_step(sa, path, true);
-        rc = head_file(fs, path, a);
+        rc = head_listed(fs, path, dir, a);
     }
     if (fr > 0)
         mc_entry_clear(&e);
