@@ -86,6 +86,10 @@ class Bench:
         os.makedirs(self.logdir)
         self.have_time = os.access(TIME_BIN, os.X_OK)
         self.results = []
+        self.perf_dir = os.path.abspath(args.perf) if args.perf else None
+        self.profiles = {}
+        if self.perf_dir:
+            os.makedirs(self.perf_dir, exist_ok=True)
         self.uniq = 0
         self.mounts = []
         self.sas = self.account_sas()
@@ -333,14 +337,48 @@ class Bench:
         return r
 
     # ---------------------------------------------------------------- rounds
-    def rounds_of(self, contestants):
-        """contestants: dict name -> fn returning dict(s=..., rss=..., ...). A B A B order."""
+    def rounds_of(self, contestants, tag=None):
+        """contestants: dict name -> fn returning dict(s=..., rss=..., ...). A B A B order.
+        With --perf and a tag, one more untimed round of each runs under `perf record -a`."""
         res = {k: [] for k in contestants}
         for r in range(self.rounds):
             for name, fn in contestants.items():
                 log('  round %d: %s' % (r + 1, name))
                 res[name].append(self.measured(fn))
+        if self.perf_dir and tag:
+            for name, fn in contestants.items():
+                log('  profiled round: %s' % name)
+                self.profiled(fn, '%s-%s' % (tag, name))
         return {k: summarize(v) for k, v in res.items()}
+
+    def profiled(self, fn, label):
+        """Runs fn() under a system-wide `perf record -g` (software clock, 199 Hz); writes
+        LABEL.data, LABEL.comm.txt (CPU samples per command: bridgefs, node = Azurite,
+        python3 = Swift, rclone, kernel threads) and LABEL.bridgefs.txt (bridgefs's hottest
+        symbols), and keeps the per-command shares for the JSON."""
+        data = os.path.join(self.perf_dir, label + '.data')
+        p = subprocess.Popen(['perf', 'record', '-a', '-g', '-F', '199', '-o', data],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(1)
+        try:
+            fn()
+        finally:
+            p.send_signal(2)
+            p.wait()
+        rep = ['perf', 'report', '-i', data, '--stdio', '--no-children', '-g', 'none']
+        comm = subprocess.run(rep + ['--sort', 'comm'], capture_output=True, text=True).stdout
+        syms = subprocess.run(rep + ['--comm', 'bridgefs', '--sort', 'dso,sym'],
+                              capture_output=True, text=True).stdout
+        with open(os.path.join(self.perf_dir, label + '.comm.txt'), 'w') as f:
+            f.write(comm)
+        with open(os.path.join(self.perf_dir, label + '.bridgefs.txt'), 'w') as f:
+            f.write('\n'.join(syms.splitlines()[:60]) + '\n')
+        shares = {}
+        for line in comm.splitlines():
+            m = re.match(r'\s*([0-9.]+)%\s+(\S.*?)\s*$', line)
+            if m and len(shares) < 8:
+                shares[m.group(2)] = float(m.group(1))
+        self.profiles[label] = shares
 
     def add(self, wid, title, tools, ceiling=None, extra=None, speed_bytes=None):
         row = {'id': wid, 'workload': title, 'target': TARGETS.get(wid, ''), 'tools': tools}
@@ -417,7 +455,7 @@ class Bench:
             return {'s': dt, 'rss_kib': rss}
 
         counted = {}
-        tools = self.rounds_of({'bridgefs': bridgefs, 'rclone': rclone})
+        tools = self.rounds_of({'bridgefs': bridgefs, 'rclone': rclone}, tag=wid)
         benv, renv = self.counted_envs()
         bridgefs(benv)
         rclone(renv)
@@ -468,7 +506,7 @@ class Bench:
             tools = self.rounds_of({
                 'bridgefs': lambda: bfs_mounted(['mirror', '--no-progress', '-j', str(self.jobs),
                                                  '--log-dir', os.path.join(self.tmp, 'jobs')]),
-                'rclone': lambda: self.rclone_timed(rcl)})
+                'rclone': lambda: self.rclone_timed(rcl)}, tag='W3')
             self.count_s3(src, tools, lambda: bfs_mounted(
                 ['mirror', '--no-progress', '-j', str(self.jobs), '--log-dir',
                  os.path.join(self.tmp, 'jobs')], s3env=self.env(AWS_ENDPOINT_URL=ep)),
@@ -487,7 +525,7 @@ class Bench:
                 'bridgefs': bfs_verify_urls,
                 'rclone': lambda: self.rclone_timed(
                     ['rclone', 'check', '--checkers', str(self.jobs), 'bs3:' + src,
-                     'baz:' + dst])})
+                     'baz:' + dst])}, tag='W4')
             self.count_s3(src, tools, lambda: bfs_verify_urls(
                 s3env=self.env(AWS_ENDPOINT_URL=ep)),
                 lambda: self.rclone_timed(['rclone', 'check', '--checkers', str(self.jobs),
@@ -682,10 +720,9 @@ class Bench:
             shutil.rmtree(cache)
             return {'s': dt, 'mount_rss_kib': rss, 'rss_kib': rss}
 
-        tools_w = self.rounds_of({t: (lambda t=t: write(t)) for t in ('bridgefs', 's3fs',
-                                                                       'rclone')})
-        tools_r = self.rounds_of({t: (lambda t=t: read(t)) for t in ('bridgefs', 's3fs',
-                                                                      'rclone')})
+        peers = ('bridgefs', 's3fs', 'rclone')
+        tools_w = self.rounds_of({t: (lambda t=t: write(t)) for t in peers}, tag='W6w')
+        tools_r = self.rounds_of({t: (lambda t=t: read(t)) for t in peers}, tag='W6r')
         # Ceiling: the same bytes in `jobs` parallel pieces through Swift's native API.
         tok = 'X-Auth-Token: %s' % self.swift_token
         piece = -(-size // self.jobs)
@@ -886,6 +923,8 @@ def main():
     ap.add_argument('--jobs', type=int, default=4)
     ap.add_argument('--tmpfs', default='/dev/shm' if os.path.isdir('/dev/shm') else '/tmp')
     ap.add_argument('--disk-tmp', default=os.environ.get('BRIDGEFS_TEST_TMP', '/tmp'))
+    ap.add_argument('--perf', metavar='DIR',
+                    help='one extra untimed round of W1, W2, W3, W4, W6 under perf record -a')
     args = ap.parse_args()
     only = {w.strip().upper() for w in args.only.split(',') if w.strip()}
     b = Bench(args)
@@ -910,7 +949,7 @@ def main():
     doc = {'quick': args.quick, 'rounds': b.rounds, 'jobs': b.jobs, 'scale': args.scale or 1,
            'sizes': b.sz, 'started': datetime.datetime.utcfromtimestamp(started).isoformat() + 'Z',
            'elapsed_s': round(time.time() - started, 1), 'command': ' '.join(sys.argv[1:]),
-           'workloads': b.results, 'errors': errors,
+           'workloads': b.results, 'errors': errors, 'profiles': b.profiles,
            'versions': {'rclone': first_line(['rclone', 'version']),
                         's3fs': first_line(['s3fs', '--version'])}}
     print(table(b.results, args.quick))
