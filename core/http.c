@@ -728,6 +728,13 @@ static CURLcode http_perform(struct http_client *hc, const struct http_request *
     if (cc == CURLE_OK && curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK &&
         code > 0)
         x->status = code;
+    if (log_get_level() >= LOGL_DEBUG) { /* one line a request (log_level=debug); redacted */
+        curl_off_t us = 0;
+        curl_easy_getinfo(h, CURLINFO_TOTAL_TIME_T, &us);
+        log_debug("http: %s %s -> %ld%s%s in %.1f ms", req->method ? req->method : "GET",
+                  req->url, code, cc == CURLE_OK ? "" : ", ", cc == CURLE_OK ? "" : http_curl_why(cc),
+                  (double)us / 1000.0);
+    }
     curl_slist_free_all(sl);
     http_handle_put(hc, h);
     return cc;
