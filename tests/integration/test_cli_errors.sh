@@ -77,6 +77,34 @@ if grep -qF -- "$real_key" "$TEST_TMP/trace.out" "$TEST_TMP/trace.err"; then
 else
     pass err_az_key_not_in_trace_log
 fi
+# An account SAS (made here with the emulator's well-known key): `--log-level debug` logs each
+# request's URL, which carries the SAS, and its signature must not appear.
+sas=$(python3 - <<'PY'
+import base64, datetime, hashlib, hmac, os, urllib.parse
+cs = dict(p.split('=', 1) for p in os.environ['AZURE_STORAGE_CONNECTION_STRING'].split(';') if '=' in p)
+exp = (datetime.datetime.utcnow() + datetime.timedelta(hours=2)).strftime('%Y-%m-%dT%H:%M:%SZ')
+f = {'sv': '2019-12-12', 'ss': 'b', 'srt': 'sco', 'sp': 'rl', 'se': exp, 'spr': 'https,http'}
+sts = '\n'.join([cs['AccountName'], f['sp'], f['ss'], f['srt'], '', f['se'], '', f['spr'], f['sv'], ''])
+f['sig'] = base64.b64encode(hmac.new(base64.b64decode(cs['AccountKey']), sts.encode(), hashlib.sha256).digest()).decode()
+print(urllib.parse.urlencode(f))
+PY
+)
+sas_sig=$(printf '%s' "$sas" | sed -n 's/.*sig=\([^&]*\).*/\1/p')
+env -u AZURE_STORAGE_CONNECTION_STRING -u AZURE_STORAGE_KEY AZURE_STORAGE_ACCOUNT=devstoreaccount1 \
+    AZURE_STORAGE_SAS_TOKEN="$sas" "$BRIDGEFS" --log-level debug ls \
+    "http://127.0.0.1:$AZURITE_PORT/devstoreaccount1/${azc#az://}/" >"$TEST_TMP/sas.out" 2>"$TEST_TMP/sas.err"
+sas_rc=$?
+if [ "$sas_rc" = 0 ] && grep -q 'http: GET .*comp=list.* -> 200 in ' "$TEST_TMP/sas.err"; then
+    pass err_az_sas_debug_logs_requests
+else
+    fail err_az_sas_debug_logs_requests "exit $sas_rc: $(head -c 300 "$TEST_TMP/sas.err")"
+fi
+if [ -n "$sas_sig" ] && ! grep -qF -- "$sas_sig" "$TEST_TMP/sas.out" "$TEST_TMP/sas.err" &&
+    ! grep -qF -- "$(python3 -c 'import sys, urllib.parse; print(urllib.parse.unquote(sys.argv[1]))' "$sas_sig")" "$TEST_TMP/sas.err"; then
+    pass err_az_sas_signature_not_in_debug_log
+else
+    fail err_az_sas_signature_not_in_debug_log "the SAS signature appears in the debug log"
+fi
 bfs --log-level trace ls "$s3b/" >"$TEST_TMP/trace.out" 2>"$TEST_TMP/trace.err"
 if grep -Eq 'Signature=[0-9a-f]{64}' "$TEST_TMP/trace.out" "$TEST_TMP/trace.err"; then
     fail err_s3_signature_not_in_trace_log "a request signature appears in the trace log"
