@@ -1,10 +1,13 @@
 # emu_tuned.sh: the test servers tuned for benchmarks (Swift with 2 workers per server, data on
-# tmpfs; Azurite with --inMemoryPersistence). Source after tests/lib/emulators.sh; it reuses that
+# tmpfs; Azurite with its data on disk). Source after tests/lib/emulators.sh; it reuses that
 # file's helpers (_emu_write_swift_conf, _emu_make_rings, _emu_spawn, _emu_wait_http) and exports
 # the same variables as emu_start_swift / emu_start_azurite. emu_stop_all stops them.
 #
 # Inputs: BENCH_SWIFT_WORKERS (default: number of cores), BENCH_TMPFS (default /dev/shm when it
-# is a tmpfs, else BRIDGEFS_TEST_TMP or /tmp).
+# is a tmpfs, else BRIDGEFS_TEST_TMP or /tmp), BENCH_AZURITE_MEMORY=1 (Azurite's
+# --inMemoryPersistence: faster, but at full size, after W2's 9 GiB of uploads, it held 12 GiB and
+# stopped answering, as deleted blobs are freed late; so by default its data goes to a folder in
+# BRIDGEFS_TEST_TMP or /tmp, on disk).
 
 bench_tmpfs_dir() {
     if [ -n "${BENCH_TMPFS:-}" ]; then
@@ -68,11 +71,17 @@ bench_start_azurite() {
     local d port bin pgid
     bin="$EMU_NODE_DIR/node_modules/.bin/azurite-blob"
     [ -x "$bin" ] || { _emu_err "$bin is missing: run emu_install_deps"; return 1; }
-    d=$(mktemp -d "$(bench_tmpfs_dir)/bench-azurite.XXXXXX") || return 1
+    if [ "${BENCH_AZURITE_MEMORY:-0}" = 1 ]; then
+        d=$(mktemp -d "$(bench_tmpfs_dir)/bench-azurite.XXXXXX") || return 1
+        set -- --inMemoryPersistence
+    else
+        d=$(mktemp -d "${BRIDGEFS_TEST_TMP:-/tmp}/bench-azurite.XXXXXX") || return 1
+        set -- --location "$d/data"
+    fi
     EMU_DIRS+=("$d")
     port=$(emu_free_port)
-    _emu_spawn "$d/azurite.log" "$bin" --blobHost 127.0.0.1 --blobPort "$port" \
-        --inMemoryPersistence --disableTelemetry || return 1
+    _emu_spawn "$d/azurite.log" "$bin" --blobHost 127.0.0.1 --blobPort "$port" "$@" \
+        --disableTelemetry || return 1
     pgid=${EMU_PGIDS[${#EMU_PGIDS[@]} - 1]}
     if ! _emu_wait_http "http://127.0.0.1:$port/devstoreaccount1?comp=list" 30 "$pgid"; then
         _emu_err "Azurite did not answer on 127.0.0.1:$port"
