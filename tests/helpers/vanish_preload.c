@@ -39,53 +39,36 @@ static int open_mode(int flags, va_list ap)
 
 #define NEXT(name) ((__typeof__(&name))dlsym(RTLD_NEXT, #name))
 
-int open(const char *path, int flags, ...)
-{
-    va_list ap;
-    int mode;
+/* open(path, flags, ...) and open64: the same wrapper twice. */
+#define WRAP_OPEN(fn)                                                                  \
+    int fn(const char *path, int flags, ...)                                           \
+    {                                                                                  \
+        va_list ap;                                                                    \
+        int mode;                                                                      \
+        va_start(ap, flags);                                                           \
+        mode = open_mode(flags, ap);                                                   \
+        va_end(ap);                                                                    \
+        maybe_vanish("BFS_VANISH_OPEN", AT_FDCWD, path);                               \
+        return NEXT(fn)(path, flags, mode);                                            \
+    }
 
-    va_start(ap, flags);
-    mode = open_mode(flags, ap);
-    va_end(ap);
-    maybe_vanish("BFS_VANISH_OPEN", AT_FDCWD, path);
-    return NEXT(open)(path, flags, mode);
-}
+/* openat(dirfd, path, flags, ...) and openat64. */
+#define WRAP_OPENAT(fn)                                                                \
+    int fn(int dirfd, const char *path, int flags, ...)                                \
+    {                                                                                  \
+        va_list ap;                                                                    \
+        int mode;                                                                      \
+        va_start(ap, flags);                                                           \
+        mode = open_mode(flags, ap);                                                   \
+        va_end(ap);                                                                    \
+        maybe_vanish("BFS_VANISH_OPEN", dirfd, path);                                  \
+        return NEXT(fn)(dirfd, path, flags, mode);                                     \
+    }
 
-int open64(const char *path, int flags, ...)
-{
-    va_list ap;
-    int mode;
-
-    va_start(ap, flags);
-    mode = open_mode(flags, ap);
-    va_end(ap);
-    maybe_vanish("BFS_VANISH_OPEN", AT_FDCWD, path);
-    return NEXT(open64)(path, flags, mode);
-}
-
-int openat(int dirfd, const char *path, int flags, ...)
-{
-    va_list ap;
-    int mode;
-
-    va_start(ap, flags);
-    mode = open_mode(flags, ap);
-    va_end(ap);
-    maybe_vanish("BFS_VANISH_OPEN", dirfd, path);
-    return NEXT(openat)(dirfd, path, flags, mode);
-}
-
-int openat64(int dirfd, const char *path, int flags, ...)
-{
-    va_list ap;
-    int mode;
-
-    va_start(ap, flags);
-    mode = open_mode(flags, ap);
-    va_end(ap);
-    maybe_vanish("BFS_VANISH_OPEN", dirfd, path);
-    return NEXT(openat64)(dirfd, path, flags, mode);
-}
+WRAP_OPEN(open)
+WRAP_OPEN(open64)
+WRAP_OPENAT(openat)
+WRAP_OPENAT(openat64)
 
 int fstatat(int dirfd, const char *path, struct stat *st, int flags)
 {
