@@ -171,7 +171,7 @@ static int set_str(char **dst, const char *src, size_t n)
     return 0;
 }
 
-/* Queues the next window of dir's files after the horizon. Called and returns with the
+/* Queues the next window of dir's entries after the horizon. Called and returns with the
  * lock held; drops it while reading the cache. */
 static void queue_window(struct fs_sa *sa)
 {
@@ -229,7 +229,7 @@ out:
     free(after);
 }
 
-/* A stat of path, a file: moves the read-ahead to its directory on a miss, and queues the
+/* A stat of path: moves the read-ahead to its directory on a miss, and queues the
  * next window once the stats pass the mark. */
 static void sa_step(struct fs_sa *sa, const char *path, bool miss)
 {
