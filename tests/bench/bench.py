@@ -47,6 +47,8 @@ TARGETS = {
     'W4': 'time <= 0.5x rclone check',
     'W5c': 'cold <= 0.25x s3fs; LIST = ceil(N/1000) (+1 per prefix), no HEAD per entry',
     'W5w': 'warm <= 0.05x s3fs; 0 LIST',
+    'W5cs': 'cold <= 0.25x s3fs; LIST = ceil(N/1000) (+1 per prefix), no HEAD per entry',
+    'W5ws': 'warm <= 0.05x s3fs; 0 LIST',
     'W6w': 'speed >= 0.8x ceiling; >= 1.5x s3fs',
     'W6r': 'speed >= 0.8x ceiling; >= 1.5x s3fs',
     'W7': 'mount <= 128 MiB; mirror <= 64 MiB and flat',
@@ -654,18 +656,24 @@ class Bench:
         def bfs_args(cache):
             return 's3://' + src, self.env(AWS_ENDPOINT_URL=ep), 'cache=%s,ttl=3600' % cache
 
+        def bfs_smt_args(cache):  # stat from listings alone: mtime = Last-Modified, no HEAD
+            return ('s3://' + src, self.env(AWS_ENDPOINT_URL=ep),
+                    'cache=%s,ttl=3600,server_mtime' % cache)
+
         def s3fs_args(cache):
             return src, self.env(_PORT=self.proxy_port), ''
 
         def rclone_args(cache):
             return 'bs3:' + src, self.rclone_env(ep), '--dir-cache-time 1h'
 
-        fns = {'bridgefs': bfs_args, 's3fs': s3fs_args, 'rclone': rclone_args}
+        # name -> (tool, its mount arguments); bridgefs runs twice: default, and server_mtime
+        fns = {'bridgefs': ('bridgefs', bfs_args), 'bridgefs_smt': ('bridgefs', bfs_smt_args),
+               's3fs': ('s3fs', s3fs_args), 'rclone': ('rclone', rclone_args)}
         res = {k: [] for k in fns}
         for r in range(self.rounds):
-            for k, f in fns.items():
+            for k, (tool, f) in fns.items():
                 log('  round %d: %s' % (r + 1, k))
-                res[k].append(one(k, f))
+                res[k].append(one(tool, f))
         for phase in ('cold', 'warm'):
             tools = {}
             for k, lst in res.items():
@@ -673,10 +681,14 @@ class Bench:
                 s['requests'] = lst[-1][phase]['requests']
                 s['files'] = lst[-1][phase]['files']
                 tools[k] = s
-            self.add('W5c' if phase == 'cold' else 'W5w',
-                     'find + stat %d objects in %d prefixes, %s%s' % (
-                         n, pre, phase, ' (after remount)' if phase == 'warm' else ''), tools,
+            title = 'find + stat %d objects in %d prefixes, %s%s' % (
+                n, pre, phase, ' (after remount)' if phase == 'warm' else '')
+            smt = tools.pop('bridgefs_smt')
+            self.add('W5c' if phase == 'cold' else 'W5w', title, tools,
                      extra={'list_target': -(-n // 1000)})
+            # the same peers, bridgefs mounted with -o server_mtime
+            self.add('W5cs' if phase == 'cold' else 'W5ws', title + ', bridgefs -o server_mtime',
+                     dict(tools, bridgefs=smt), extra={'list_target': -(-n // 1000)})
 
     def w6(self):
         size = self.sz['w6_size']
