@@ -44,27 +44,7 @@ bench_start_swift() {
         _emu_spawn "$d/log/$name.log" "$EMU_SYS_PY" "$d/launch.py" "$d/etc/swift.conf" \
             "$name-server" "$d/etc/$name-server.conf" -v || return 1
     done
-    local proxy_pgid=${EMU_PGIDS[${#EMU_PGIDS[@]} - 1]} port
-    if ! _emu_wait_http "http://127.0.0.1:$pport/info" 60 "$proxy_pgid"; then
-        _emu_err "Swift proxy did not answer on 127.0.0.1:$pport (logs in $d/log)"
-        _emu_fail_logs "$d"/log/*.log
-        return 1
-    fi
-    for port in "$aport" "$cport" "$oport"; do
-        if ! _emu_wait_http "http://127.0.0.1:$port/healthcheck" 60 ""; then
-            _emu_err "Swift server on 127.0.0.1:$port did not answer"
-            _emu_fail_logs "$d"/log/*.log
-            return 1
-        fi
-    done
-    unset AWS_SESSION_TOKEN AWS_PROFILE
-    export AWS_ENDPOINT_URL="http://127.0.0.1:$pport"
-    export AWS_ACCESS_KEY_ID="test:tester"
-    export AWS_SECRET_ACCESS_KEY="testing"
-    export AWS_REGION="us-east-1"
-    export AWS_DEFAULT_REGION="us-east-1"
-    export SWIFT_PORT="$pport"
-    export EMU_SWIFT_DIR="$d"
+    _emu_swift_ready "$d" 60 "$pport" "$aport" "$cport" "$oport" || return 1
 }
 
 bench_start_azurite() {

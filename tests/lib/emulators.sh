@@ -283,6 +283,36 @@ _emu_make_rings() {
     return "$rc"
 }
 
+# _emu_swift_ready DIR TIMEOUT PROXY_PORT ACCOUNT_PORT CONTAINER_PORT OBJECT_PORT: waits until
+# the proxy (the last process spawned) and the three servers answer, then exports the S3
+# variables for that proxy. Shared by emu_start_swift and tests/bench/emu_tuned.sh.
+_emu_swift_ready() {
+    local d=$1 t=$2 pport=$3 port
+    shift 3
+    local proxy_pgid=${EMU_PGIDS[${#EMU_PGIDS[@]} - 1]}
+    if ! _emu_wait_http "http://127.0.0.1:$pport/info" "$t" "$proxy_pgid"; then
+        _emu_err "Swift proxy did not answer on 127.0.0.1:$pport within $t s (logs in $d/log)"
+        _emu_fail_logs "$d"/log/*.log
+        return 1
+    fi
+    # The account, container and object servers import as slowly as the proxy; wait for them too.
+    for port in "$@"; do
+        if ! _emu_wait_http "http://127.0.0.1:$port/healthcheck" "$t" ""; then
+            _emu_err "Swift server on 127.0.0.1:$port did not answer within $t s"
+            _emu_fail_logs "$d"/log/*.log
+            return 1
+        fi
+    done
+    unset AWS_SESSION_TOKEN AWS_PROFILE
+    export AWS_ENDPOINT_URL="http://127.0.0.1:$pport"
+    export AWS_ACCESS_KEY_ID="test:tester"
+    export AWS_SECRET_ACCESS_KEY="testing"
+    export AWS_REGION="us-east-1"
+    export AWS_DEFAULT_REGION="us-east-1"
+    export SWIFT_PORT="$pport"
+    export EMU_SWIFT_DIR="$d"
+}
+
 emu_start_swift() {
     local d aport cport oport pport mport name
     d=$(mktemp -d "${BRIDGEFS_TEST_TMP:-/tmp}/swift.XXXXXX") || return 1
@@ -307,29 +337,7 @@ emu_start_swift() {
         _emu_spawn "$d/log/$name.log" "$EMU_SYS_PY" "$d/launch.py" "$d/etc/swift.conf" \
             "$name-server" "$d/etc/$name-server.conf" -v || return 1
     done
-    local proxy_pgid=${EMU_PGIDS[${#EMU_PGIDS[@]} - 1]}
-    if ! _emu_wait_http "http://127.0.0.1:$pport/info" 30 "$proxy_pgid"; then
-        _emu_err "Swift proxy did not answer on 127.0.0.1:$pport within 30 s (logs in $d/log)"
-        _emu_fail_logs "$d"/log/*.log
-        return 1
-    fi
-    # The account, container and object servers import as slowly as the proxy; wait for them too.
-    local port
-    for port in "$aport" "$cport" "$oport"; do
-        if ! _emu_wait_http "http://127.0.0.1:$port/healthcheck" 30 ""; then
-            _emu_err "Swift server on 127.0.0.1:$port did not answer within 30 s"
-            _emu_fail_logs "$d"/log/*.log
-            return 1
-        fi
-    done
-    unset AWS_SESSION_TOKEN AWS_PROFILE
-    export AWS_ENDPOINT_URL="http://127.0.0.1:$pport"
-    export AWS_ACCESS_KEY_ID="test:tester"
-    export AWS_SECRET_ACCESS_KEY="testing"
-    export AWS_REGION="us-east-1"
-    export AWS_DEFAULT_REGION="us-east-1"
-    export SWIFT_PORT="$pport"
-    export EMU_SWIFT_DIR="$d"
+    _emu_swift_ready "$d" 30 "$pport" "$aport" "$cport" "$oport" || return 1
     _emu_log "swift ready at $AWS_ENDPOINT_URL"
 }
 
