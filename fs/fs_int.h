@@ -126,9 +126,10 @@ void fs_io_discard(struct fs *fs, struct fs_inode *in);
 /* Uploads the write state of in when dirty (fsync, unmount). */
 int fs_io_upload(struct fs *fs, struct fs_inode *in);
 /* Writable user.bridgefs.* keys of a file open for writing: "expect_size" (decimal: an
- * upload of another size is discarded, so an interrupted copy never replaces the object) and
- * "content_type" (stored with the upload). -EPERM for other keys or a file not open for
- * writing, -EINVAL for a bad value. */
+ * upload of another size is discarded, so an interrupted copy never replaces the object),
+ * "expect_md5" (32 hex digits, before the data: stored when the upload begins, and an upload
+ * with another MD5 is discarded) and "content_type" (stored with the upload). -EPERM for
+ * other keys or a file not open for writing, -EINVAL for a bad value. */
 int fs_io_set_own(struct fs *fs, struct fs_inode *in, const char *what, const char *val,
                   size_t len);
 

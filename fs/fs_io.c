@@ -30,6 +30,19 @@ struct fs_handle {
     char *buf;              /* prefetched bytes [buf_off, buf_off + buf_len); cap PREFETCH_MAX */
     size_t buf_len;
     off_t buf_off;
+    /* Read-ahead: while a sequential reader consumes buf, one thread fetches the window
+     * after it into ra.buf, so the transfer never waits for the reader (nor the reader for
+     * a whole window). Started and joined under `lock`; the thread touches only ra. */
+    struct read_ahead {
+        struct fs *fs;
+        char *path;         /* owned */
+        pthread_t th;
+        bool running;
+        char *buf;          /* cap PREFETCH_MAX */
+        off_t off;
+        size_t len, got;
+        int rc;
+    } ra;
 };
 
 /* ---- ranged GETs ---- */
@@ -385,6 +398,12 @@ static int wfile_upload(struct fs *fs, struct fs_wfile *w, const char *path)
         rc = fs_stream_end(fs, w, path, true);
         w->seq = false;
         w->loaded = false; /* the content is in the store only */
+        if (rc == -ECANCELED) { /* not the announced content: nothing published */
+            w->dirty = false;
+            w->failed = false;
+            fs_cache_refresh(fs, path);
+            return rc;
+        }
         if (rc < 0) {
             w->failed = true;
             w->dirty = false;
@@ -405,6 +424,19 @@ static int wfile_upload(struct fs *fs, struct fs_wfile *w, const char *path)
     rc = md5_fd(w->fd, w->size, md5);
     if (rc < 0)
         goto out;
+    if (w->has_expect_md5 && memcmp(md5, w->expect_md5, 16) != 0) {
+        char got[33], want[33];
+        crypto_hex(md5, 16, got);
+        crypto_hex(w->expect_md5, 16, want);
+        log_error("fs: upload of %s discarded: the data written has MD5 %s, the writer "
+                  "announced %s (user.bridgefs.expect_md5); the object was left as it was",
+                  path, got, want);
+        w->dirty = false;
+        w->failed = false;
+        fs_cache_refresh(fs, path);
+        rc = -ECANCELED;
+        goto discard;
+    }
     o.md5 = md5;
     if (w->size <= (off_t)psize) {
         data = malloc(w->size ? (size_t)w->size : 1);
@@ -461,6 +493,7 @@ out:
                   "data is kept in %s", path, strerror(-rc), w->spath);
         rc = rc == -ENOMEM || rc == -EFBIG || rc == -ENOSPC ? rc : -EIO;
     }
+discard:
     free(meta);
     free(data);
     return rc;
@@ -564,6 +597,75 @@ static int read_staged(struct fs *fs, struct fs_inode *in, const char *path, cha
     return rc;
 }
 
+static void *ra_thread(void *ud)
+{
+    struct read_ahead *ra = ud;
+
+    ra->rc = get_parallel(ra->fs, ra->path, ra->off, ra->len, ra->buf, &ra->got);
+    return NULL;
+}
+
+/* Waits for the read-ahead in flight, if any (h->lock held). */
+static void ra_join(struct fs_handle *h)
+{
+    if (!h->ra.running)
+        return;
+    pthread_join(h->ra.th, NULL);
+    h->ra.running = false;
+    free(h->ra.path);
+    h->ra.path = NULL;
+}
+
+/* After a sequential read served from buf: fetch the next window in the background
+ * (h->lock held). Best effort: without a thread or memory the next read fetches it. */
+static void ra_start(struct fs *fs, struct fs_handle *h, const char *path)
+{
+    off_t next = h->buf_off + (off_t)h->buf_len;
+    size_t len = h->window;
+
+    if (h->ra.running || h->buf_len == 0 || next >= h->size || h->window < PREFETCH_MAX)
+        return;
+    if ((int64_t)len > h->size - next)
+        len = (size_t)(h->size - next);
+    if (!h->ra.buf)
+        h->ra.buf = malloc(PREFETCH_MAX);
+    h->ra.path = strdup(path);
+    if (!h->ra.buf || !h->ra.path) {
+        free(h->ra.path);
+        h->ra.path = NULL;
+        return;
+    }
+    h->ra.fs = fs;
+    h->ra.off = next;
+    h->ra.len = len;
+    h->ra.got = 0;
+    h->ra.rc = 0;
+    if (pthread_create(&h->ra.th, NULL, ra_thread, &h->ra) != 0) {
+        free(h->ra.path);
+        h->ra.path = NULL;
+        return;
+    }
+    h->ra.running = true;
+}
+
+/* A read at off missed buf: when the read-ahead holds off, make its window buf (h->lock
+ * held). A read-ahead that does not hold off is waited for and dropped. */
+static void ra_take(struct fs_handle *h, off_t off)
+{
+    char *t;
+
+    if (!h->ra.running)
+        return;
+    ra_join(h);
+    if (h->ra.rc < 0 || off < h->ra.off || off >= h->ra.off + (off_t)h->ra.got)
+        return; /* failed or elsewhere: the caller fetches (and reports any error) */
+    t = h->buf;
+    h->buf = h->ra.buf;
+    h->ra.buf = t;
+    h->buf_off = h->ra.off;
+    h->buf_len = h->ra.got;
+}
+
 ssize_t fs_read(struct fs *fs, struct fs_handle *h, char *buf, size_t size, off_t off)
 {
     ssize_t n = 0;
@@ -585,9 +687,14 @@ ssize_t fs_read(struct fs *fs, struct fs_handle *h, char *buf, size_t size, off_
     if ((int64_t)size > h->size - off)
         size = (size_t)(h->size - off);
     pthread_mutex_lock(&h->lock);
+    if (h->ra.running && !(h->buf && off >= h->buf_off &&
+                           off + (off_t)size <= h->buf_off + (off_t)h->buf_len))
+        ra_take(h, off);
     if (h->buf && off >= h->buf_off && off + (off_t)size <= h->buf_off + (off_t)h->buf_len) {
         memcpy(buf, h->buf + (off - h->buf_off), size);
         n = (ssize_t)size;
+        if (off == h->last_end)
+            ra_start(fs, h, path);
     } else if (off == h->last_end || (h->buf && off >= h->buf_off &&
                                       off <= h->buf_off + (off_t)h->buf_len)) {
         /* sequential: fetch a growing window from off */
@@ -610,6 +717,8 @@ ssize_t fs_read(struct fs *fs, struct fs_handle *h, char *buf, size_t size, off_
             memcpy(buf, h->buf, (size_t)n);
             if (h->window < PREFETCH_MAX)
                 h->window *= 2;
+            else
+                ra_start(fs, h, path);
         }
     } else {
         /* random: fetch only what was asked */
@@ -737,8 +846,12 @@ int fs_release(struct fs *fs, struct fs_handle *h)
         }
     }
     fs_itable_put(fs->it, in);
+    pthread_mutex_lock(&h->lock);
+    ra_join(h);
+    pthread_mutex_unlock(&h->lock);
     pthread_mutex_destroy(&h->lock);
     free(h->buf);
+    free(h->ra.buf);
     free(h);
     return rc;
 }
@@ -767,9 +880,13 @@ int fs_io_set_mtime(struct fs *fs, struct fs_inode *in, const struct timespec *m
     (void)fs;
     pthread_mutex_lock(&in->lock);
     if (in->wf) {
+        /* the same mtime again (a copy tool sets it before the data, then again at the end)
+         * changes nothing the streamed upload began with */
+        bool same = in->wf->has_mtime && in->wf->mtime.tv_sec == mtime->tv_sec &&
+                    in->wf->mtime.tv_nsec == mtime->tv_nsec;
         in->wf->has_mtime = true;
         in->wf->mtime = *mtime;
-        if (in->wf->stream)
+        if (in->wf->stream && !same)
             in->wf->stream->meta_changed = true;
         rc = in->wf->dirty ? 1 : 0;
     }
@@ -872,6 +989,18 @@ int fs_io_set_own(struct fs *fs, struct fs_inode *in, const char *what, const ch
             goto out;
         }
         in->wf->expect_size = v;
+    } else if (strcmp(what, "expect_md5") == 0) {
+        if (len != 32) {
+            rc = -EINVAL;
+            goto out;
+        }
+        memcpy(tmp, val, len);
+        tmp[len] = '\0';
+        if (in->wf->stream || crypto_unhex(tmp, in->wf->expect_md5, 16) != 0) {
+            rc = -EINVAL; /* after streaming began it could no longer be stored with it */
+            goto out;
+        }
+        in->wf->has_expect_md5 = true;
     } else if (strcmp(what, "content_type") == 0) {
         if (len == 0 || len > 255) {
             rc = -EINVAL;

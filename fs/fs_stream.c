@@ -96,7 +96,15 @@ static void stream_join_oldest(struct fs_stream *s)
         pthread_join(j->th, NULL);
     if (j->rc < 0 && s->rc == 0)
         s->rc = j->rc;
-    free(j->buf);
+    /* Keep one buffer for the next part: a fresh multi-MiB malloc is a fresh mmap whose
+     * every page the kernel faults in and zeroes again (the stream fills whole parts, so a
+     * reused buffer is never read past what was written to it). */
+    if (!s->spare) {
+        s->spare = j->buf;
+        s->spare_cap = j->cap;
+    } else {
+        free(j->buf);
+    }
     free(j);
     memmove(&s->jobs[0], &s->jobs[1], (size_t)(s->njobs - 1) * sizeof(s->jobs[0]));
     s->njobs--;
@@ -121,7 +129,7 @@ static int stream_send(struct fs *fs, struct fs_stream *s)
         s->rc = -ENOMEM;
         return s->rc;
     }
-    *j = (struct part_job){fs, s->u, ++s->partno, s->buf, s->len, 0, 0, false};
+    *j = (struct part_job){fs, s->u, ++s->partno, s->buf, s->len, s->cap, 0, 0, false};
     s->buf = NULL;
     s->len = 0;
     s->jobs[s->njobs++] = j;
@@ -130,7 +138,12 @@ static int stream_send(struct fs *fs, struct fs_stream *s)
     else
         part_thread(j);
     s->cap = fs_stream_part_size(fs, s->partno + 1);
-    s->buf = malloc(s->cap);
+    if (s->spare && s->spare_cap == s->cap) {
+        s->buf = s->spare;
+        s->spare = NULL;
+    } else {
+        s->buf = malloc(s->cap);
+    }
     if (!s->buf) {
         s->rc = -ENOMEM;
         return s->rc;
@@ -188,14 +201,24 @@ int fs_stream_end(struct fs *fs, struct fs_wfile *w, const char *path, bool comm
     while (s->njobs > 0)
         stream_join_oldest(s);
     rc = s->rc;
-    if (commit && rc == 0) {
+    if (commit && rc == 0)
         crypto_md5_final(s->md5, md5);
+    if (commit && rc == 0 && w->has_expect_md5 && memcmp(md5, w->expect_md5, 16) != 0) {
+        char got[33], want[33];
+        crypto_hex(md5, 16, got);
+        crypto_hex(w->expect_md5, 16, want);
+        log_error("fs: upload of %s discarded: the data written has MD5 %s, the writer "
+                  "announced %s (user.bridgefs.expect_md5); the object was left as it was",
+                  path, got, want);
+        rc = -ECANCELED;
+    }
+    if (commit && rc == 0) {
         rc = fs->ops->mp_commit(fs->be, s->u, md5);
         if (rc < 0)
             fs_log_error("upload (commit)", path, rc);
     } else {
         fs->ops->mp_abort(fs->be, s->u);
-        if (commit)
+        if (commit && rc != -ECANCELED)
             fs_log_error("upload (part)", path, rc);
     }
     if (commit && rc == 0 && s->meta_changed) {
@@ -213,6 +236,7 @@ int fs_stream_end(struct fs *fs, struct fs_wfile *w, const char *path, bool comm
     }
     crypto_md5_free(s->md5);
     free(s->buf);
+    free(s->spare);
     free(s);
     return rc;
 }
@@ -245,6 +269,8 @@ int fs_stream_start(struct fs *fs, struct fs_wfile *w, const char *path)
         goto fail;
     }
     rc = fs_io_upload_opts(w, &o, &meta, mbufs, &now);
+    if (w->has_expect_md5)
+        o.md5 = w->expect_md5; /* stored now (S3 md5chksum), checked before the commit */
     if (rc == 0)
         rc = fs->ops->mp_begin(fs->be, path, &o, &s->u);
     free(meta);

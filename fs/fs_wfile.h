@@ -19,7 +19,7 @@ struct part_job {
     struct os_upload *u;
     int partno;
     char *buf;
-    size_t len;
+    size_t len, cap;
     int rc;
     pthread_t th;
     bool threaded;
@@ -38,6 +38,8 @@ struct fs_stream {
     size_t len, cap;
     struct part_job *jobs[STREAM_MAX_JOBS]; /* in flight, oldest first */
     int njobs;
+    char *spare;                /* a sent part's buffer, kept for the next part; owned */
+    size_t spare_cap;
     int rc;                     /* first error of a part */
     bool meta_changed;          /* mode/mtime/xattrs changed after mp_begin */
 };
@@ -60,6 +62,10 @@ struct fs_wfile {
     bool unlinked;          /* the file was unlinked while open: never upload */
     int64_t expect_size;    /* -1, or the size a writer announced (user.bridgefs.expect_size):
                              * an upload of any other size is discarded (an interrupted copy) */
+    bool has_expect_md5;    /* the writer announced the MD5 (user.bridgefs.expect_md5): it is
+                             * stored when the upload begins (no copy of the object afterwards
+                             * to add it), and an upload of other content is discarded */
+    unsigned char expect_md5[16];
     bool final;             /* the last release (or unmount) is uploading: decide, don't wait */
     int write_err;          /* a write to the staging file failed (e.g. ENOSPC): the content
                              * is not what the writer meant, so it is never uploaded */
