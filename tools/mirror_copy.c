@@ -131,14 +131,41 @@ static bool same_stat(const struct stat *a, const struct stat *b)
            a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
 }
 
+/* Mode, user metadata and mtime of the copy (before its close: a bridgefs mount stores
+ * them with the upload). 0, or -1 with e set. */
+static int copy_meta(struct mirror_run *r, int sfd, const char *spath, int dfd,
+                     const struct stat *st0, struct copy_err *e)
+{
+    struct timespec times[2];
+    int rc;
+
+    if (fchmod(dfd, st0->st_mode & 07777) != 0 && !r->in_place) {
+        set_err(e, errno, "set mode");
+        return -1;
+    }
+    rc = copy_xattrs(r, sfd, spath, dfd);
+    if (rc < 0) {
+        set_err(e, -rc, "set xattrs");
+        return -1;
+    }
+    times[0].tv_sec = 0;
+    times[0].tv_nsec = UTIME_OMIT;
+    times[1] = st0->st_mtim;
+    if (futimens(dfd, times) != 0) {
+        set_err(e, errno, "set mtime");
+        return -1;
+    }
+    return 0;
+}
+
 /* Copies a regular file; *copied gets the bytes written. */
 static void copy_file(struct mirror_run *r, const char *spath, const char *dpath,
                       struct copy_err *e, uint64_t *copied)
 {
     struct stat st0, st1;
-    struct timespec times[2];
     char *tmp = NULL, *chunk = NULL;
     int sfd = -1, dfd = -1, rc;
+    bool md5_sent = false;
 
     sfd = open(spath, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (sfd < 0 || fstat(sfd, &st0) != 0) {
@@ -170,6 +197,17 @@ static void copy_file(struct mirror_run *r, const char *spath, const char *dpath
         ssize_t ctn = fgetxattr(sfd, "user.bridgefs.content_type", ct, sizeof(ct));
         if (ctn > 0)
             (void)fsetxattr(dfd, "user.bridgefs.content_type", ct, (size_t)ctn, 0);
+        /* The source's stored MD5 (a bridgefs mount's): stored with the upload as it begins,
+         * and the mount refuses to publish other content (end-to-end check of the copy). */
+        char md5[64];
+        ssize_t mn = fgetxattr(sfd, MIRROR_XATTR_MD5, md5, sizeof(md5));
+        if (mn == 32)
+            md5_sent = fsetxattr(dfd, "user.bridgefs.expect_md5", md5, 32, 0) == 0;
+        /* Everything else before the data too: a streamed upload begins after its first
+         * part, and whatever it began with need not be changed afterwards (on S3 a change
+         * after the upload is a copy of the whole object). */
+        if (copy_meta(r, sfd, spath, dfd, &st0, e) < 0)
+            goto out;
     }
     for (;;) {
         ssize_t n = read(sfd, chunk, COPY_CHUNK);
@@ -197,26 +235,16 @@ static void copy_file(struct mirror_run *r, const char *spath, const char *dpath
         set_err(e, EAGAIN, "source changed during the copy");
         goto out;
     }
-    if (fchmod(dfd, st0.st_mode & 07777) != 0 && !r->in_place) {
-        set_err(e, errno, "set mode");
+    if (!r->in_place && copy_meta(r, sfd, spath, dfd, &st0, e) < 0)
         goto out;
-    }
-    rc = copy_xattrs(r, sfd, spath, dfd);
-    if (rc < 0) {
-        set_err(e, -rc, "set xattrs");
-        goto out;
-    }
-    times[0].tv_sec = 0;
-    times[0].tv_nsec = UTIME_OMIT;
-    times[1] = st0.st_mtim;
-    if (futimens(dfd, times) != 0) { /* before close: a bridgefs mount stores it with the upload */
-        set_err(e, errno, "set mtime");
-        goto out;
-    }
     rc = close(dfd);
     dfd = -1;
     if (rc != 0) {
-        set_err(e, errno, "close target");
+        set_err(e, errno, md5_sent && errno == EIO
+                              ? "close target (the mount did not publish it: the upload failed, "
+                                "or the data read did not have the source's stored MD5; the "
+                                "mount's log says which)"
+                              : "close target");
         goto out;
     }
     if (!r->in_place && rename(tmp, dpath) != 0)

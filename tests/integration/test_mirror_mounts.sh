@@ -28,7 +28,9 @@ check mm_seed_content_type bfs put --content-type text/csv "$TEST_TMP/m" "$s3src
 mp=$TEST_TMP/mnt
 _mnt_mount mm_mount_s3src "$s3src" "$mp/s3src" "cache=$TEST_TMP/cache"
 _mnt_mount mm_mount_azdst "$azdst" "$mp/azdst" "cache=$TEST_TMP/cache"
-_mnt_mount mm_mount_s3back "$s3back" "$mp/s3back" "cache=$TEST_TMP/cache"
+# (its request log shows whether anything was copied server-side after an upload)
+_mnt_mount mm_mount_s3back "$s3back" "$mp/s3back" \
+    "cache=$TEST_TMP/cache,log=$TEST_TMP/s3back.log,log_level=debug"
 
 logs=$TEST_TMP/logs
 check mm_s3_to_blob_mirror bfs mirror --mode mirror --no-progress --log-dir "$logs" --job-id s3az \
@@ -84,6 +86,65 @@ _mnt_same mm_blob_to_s3_content_type text/csv \
     "$(bfs stat "$s3back/typed.csv" | sed -n 's/^content_type: //p')"
 _mnt_same mm_blob_to_s3_renamed_metadata_name "cid-1" \
     "$(bfs stat "$s3back/odd names/é +%#.txt" | sed -n 's/^meta.content-id: //p')"
+
+# The 20 MiB object was streamed to S3 in parts. mirror announced the source's stored MD5
+# before the data (user.bridgefs.expect_md5), so the upload began with it (md5chksum) and with
+# the mtime: nothing was copied onto the object afterwards to add them (a CopyObject, i.e. a
+# PUT of the key without a query, reads and writes the whole object again on the service).
+_mnt_same mm_blob_to_s3_big_md5_stored "$(md5sum <"$TEST_TMP/big" | cut -d' ' -f1)" \
+    "$(bfs stat "$s3back/big/twenty.bin" | sed -n 's/^md5: //p')"
+_mnt_same mm_blob_to_s3_big_parts "3" \
+    "$(grep -cE 'PUT [^ ]*/big/twenty\.bin\?partNumber=' "$TEST_TMP/s3back.log")"
+_mnt_same mm_blob_to_s3_big_no_copy_after "0" \
+    "$(grep -cE 'PUT [^ ]*/big/twenty\.bin -> ' "$TEST_TMP/s3back.log")"
+_mnt_same mm_blob_to_s3_big_mtime "$(bfs stat "$azdst/big/twenty.bin" | sed -n 's/^mtime: //p')" \
+    "$(bfs stat "$s3back/big/twenty.bin" | sed -n 's/^mtime: //p')"
+
+# A writer that announces an MD5 its data does not have gets nothing published: close()
+# fails (EIO), an existing object stays as it was, a new one does not appear. Staged (small)
+# and streamed (9 MiB, more than a part) uploads alike.
+python3 - "$mp/s3back" "$TEST_TMP/md5-right" >"$TEST_TMP/md5w.out" 2>&1 <<'PY'
+import hashlib, os, sys
+m = sys.argv[1]
+def write(name, data, md5, flags=os.O_CREAT | os.O_TRUNC):
+    fd = os.open(os.path.join(m, name), os.O_WRONLY | flags, 0o644)
+    os.setxattr(fd, 'user.bridgefs.expect_md5', md5.encode())
+    os.write(fd, data)
+    try:
+        os.close(fd)
+        return 'closed'
+    except OSError as e:
+        return 'close:%s' % e.strerror
+big = os.urandom(9 << 20)
+print('small-wrong', write('typed.csv', b'other content', '0' * 32))
+print('big-wrong', write('md5-wrong.bin', big, hashlib.md5(b'x').hexdigest()))
+print('big-right', write('md5-right.bin', big, hashlib.md5(big).hexdigest()))
+open(sys.argv[2], 'wb').write(big)
+try:
+    fd = os.open(os.path.join(m, 'md5-bad-value.bin'), os.O_WRONLY | os.O_CREAT, 0o644)
+    os.setxattr(fd, 'user.bridgefs.expect_md5', b'not-hex')
+    print('bad-value accepted')
+except OSError as e:
+    print('bad-value', e.strerror)
+PY
+_mnt_same mm_expect_md5_results "small-wrong close:Input/output error
+big-wrong close:Input/output error
+big-right closed
+bad-value Invalid argument" "$(cat "$TEST_TMP/md5w.out")"
+_mnt_same mm_expect_md5_small_object_intact "meta" "$(bfs cat "$s3back/typed.csv")"
+expect_exit 3 mm_expect_md5_big_not_published bfs stat "$s3back/md5-wrong.bin"
+_mnt_same mm_expect_md5_big_not_in_mount "absent" \
+    "$([ -e "$mp/s3back/md5-wrong.bin" ] && echo present || echo absent)"
+_mnt_same mm_expect_md5_right_published "$(md5sum <"$TEST_TMP/md5-right" | cut -d' ' -f1)" \
+    "$(bfs cat "$s3back/md5-right.bin" | md5sum | cut -d' ' -f1)"
+_mnt_same mm_expect_md5_right_stored "$(md5sum <"$TEST_TMP/md5-right" | cut -d' ' -f1)" \
+    "$(bfs stat "$s3back/md5-right.bin" | sed -n 's/^md5: //p')"
+if grep -q 'md5-wrong.bin discarded: the data written has MD5' "$TEST_TMP/s3back.log"; then
+    pass mm_expect_md5_logged
+else
+    fail mm_expect_md5_logged "$(grep -i 'md5-wrong' "$TEST_TMP/s3back.log" | grep -v DEBUG | head -3)"
+fi
+rm -f "$mp/s3back/md5-right.bin" "$mp/s3back/md5-bad-value.bin"
 
 # A writer that announced a size and stopped short (a killed copy) never replaces the object:
 # its upload is discarded at the last release (close() itself cannot report it: the kernel
