@@ -5,13 +5,42 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #define WALK_BUF 4096 /* full and relative path buffers (PATH_MAX) */
+#define FUSE_SUPER_MAGIC 0x65735546
+#define AHEAD_THREADS 4 /* directories listed ahead at once */
+#define AHEAD_DIRS 8    /* subdirectories of the current directory queued ahead of the walk */
+#define AHEAD_QUEUE 64  /* requests waiting at most (more are dropped: the walk lists them) */
+
+/*
+ * List-ahead. On a FUSE mount (a bridgefs mount lists a directory with LIST requests and
+ * caches the result), reading a directory is a network round trip, and a depth-first walk
+ * makes them one after another. So while the walk works through a directory, a few threads
+ * read the next subdirectories it will enter; when the walk gets there, the listing is in
+ * the mount's cache. Best effort: a request that cannot be queued or fails changes nothing
+ * but the speed (the walk lists every directory itself, as without it).
+ */
+struct ahead_req {
+    struct ahead_req *next;
+    char path[];
+};
+
+struct ahead {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct ahead_req *head, *tail;
+    size_t queued;
+    bool stop;
+    pthread_t th[AHEAD_THREADS];
+    int nth;
+};
 
 /* A path being built component by component. */
 struct pathbuf {
@@ -24,6 +53,8 @@ struct walker {
     void *arg;
     struct pathbuf src, dst, rel;
     bool stopped;
+    bool ahead_side[2];   /* list ahead on this side (it is a FUSE mount) */
+    struct ahead *ahead;  /* NULL: no list-ahead */
 };
 
 /*
@@ -40,7 +71,8 @@ struct run {
 };
 
 struct names {
-    char **v;       /* the names in memory (the last run, or all of them) */
+    char **v;       /* the names in memory (the last run, or all of them); v[i][-1] holds
+                     * the name's d_type */
     size_t n, cap;
     size_t pos;     /* next name in v (in-memory mode) */
     struct run *runs;
@@ -96,7 +128,7 @@ static size_t walk_run_max(void)
 static void names_drop_mem(struct names *nl)
 {
     for (size_t i = 0; i < nl->n; i++)
-        free(nl->v[i]);
+        free(nl->v[i] - 1);
     nl->n = nl->pos = 0;
 }
 
@@ -157,8 +189,9 @@ static int names_spill(struct names *nl)
     return 0;
 }
 
-static int names_push(struct names *nl, const char *name)
+static int names_push(struct names *nl, const char *name, unsigned char type)
 {
+    size_t len = strlen(name);
     char *copy;
     int rc;
 
@@ -175,10 +208,12 @@ static int names_push(struct names *nl, const char *name)
         nl->v = v;
         nl->cap = cap;
     }
-    copy = strdup(name);
+    copy = malloc(len + 2);
     if (!copy)
         return -ENOMEM;
-    nl->v[nl->n++] = copy;
+    copy[0] = (char)type;
+    memcpy(copy + 1, name, len + 1);
+    nl->v[nl->n++] = copy + 1;
     return 0;
 }
 
@@ -268,6 +303,169 @@ static void names_next(struct names *nl)
     heap_down(nl, 0);
 }
 
+/* ---- list-ahead ---- */
+
+static void *ahead_thread(void *ud)
+{
+    struct ahead *a = ud;
+
+    pthread_mutex_lock(&a->mu);
+    for (;;) {
+        struct ahead_req *r;
+        DIR *d;
+
+        while (!a->head && !a->stop)
+            pthread_cond_wait(&a->cv, &a->mu);
+        if (a->stop)
+            break;
+        r = a->head;
+        a->head = r->next;
+        if (!a->head)
+            a->tail = NULL;
+        a->queued--;
+        pthread_mutex_unlock(&a->mu);
+        d = opendir(r->path);
+        if (d) {
+            while (readdir(d))
+                ;
+            closedir(d);
+        }
+        free(r);
+        pthread_mutex_lock(&a->mu);
+    }
+    pthread_mutex_unlock(&a->mu);
+    return NULL;
+}
+
+static bool on_fuse(const char *path)
+{
+    struct statfs sf;
+
+    return statfs(path, &sf) == 0 && sf.f_type == FUSE_SUPER_MAGIC;
+}
+
+/* Starts list-ahead for the sides that are FUSE mounts (BRIDGEFS_WALK_AHEAD=0: never). */
+static void ahead_start(struct walker *w)
+{
+    const char *e = getenv("BRIDGEFS_WALK_AHEAD");
+    struct ahead *a;
+
+    if (e && strcmp(e, "0") == 0)
+        return;
+    w->ahead_side[WALK_SRC] = on_fuse(w->src.s);
+    w->ahead_side[WALK_DST] = on_fuse(w->dst.s);
+    if (!w->ahead_side[WALK_SRC] && !w->ahead_side[WALK_DST])
+        return;
+    a = calloc(1, sizeof(*a));
+    if (!a)
+        return;
+    pthread_mutex_init(&a->mu, NULL);
+    pthread_cond_init(&a->cv, NULL);
+    for (int i = 0; i < AHEAD_THREADS; i++)
+        if (pthread_create(&a->th[a->nth], NULL, ahead_thread, a) == 0)
+            a->nth++;
+    if (!a->nth) {
+        pthread_cond_destroy(&a->cv);
+        pthread_mutex_destroy(&a->mu);
+        free(a);
+        return;
+    }
+    w->ahead = a;
+}
+
+static void ahead_stop(struct walker *w)
+{
+    struct ahead *a = w->ahead;
+
+    if (!a)
+        return;
+    pthread_mutex_lock(&a->mu);
+    a->stop = true;
+    pthread_cond_broadcast(&a->cv);
+    pthread_mutex_unlock(&a->mu);
+    for (int i = 0; i < a->nth; i++)
+        pthread_join(a->th[i], NULL);
+    while (a->head) {
+        struct ahead_req *r = a->head;
+        a->head = r->next;
+        free(r);
+    }
+    pthread_cond_destroy(&a->cv);
+    pthread_mutex_destroy(&a->mu);
+    free(a);
+    w->ahead = NULL;
+}
+
+/* Queues a listing of dir/name (dropped when the queue is full). */
+static void ahead_queue(struct ahead *a, const struct pathbuf *dir, const char *name)
+{
+    size_t dl = dir->len, nl = strlen(name);
+    struct ahead_req *r;
+
+    if (dl + 1 + nl + 1 > WALK_BUF)
+        return;
+    pthread_mutex_lock(&a->mu);
+    if (a->queued >= AHEAD_QUEUE) {
+        pthread_mutex_unlock(&a->mu);
+        return;
+    }
+    pthread_mutex_unlock(&a->mu);
+    r = malloc(sizeof(*r) + dl + 1 + nl + 1);
+    if (!r)
+        return;
+    r->next = NULL;
+    memcpy(r->path, dir->s, dl);
+    r->path[dl] = '/';
+    memcpy(r->path + dl + 1, name, nl + 1);
+    pthread_mutex_lock(&a->mu);
+    if (a->tail)
+        a->tail->next = r;
+    else
+        a->head = r;
+    a->tail = r;
+    a->queued++;
+    pthread_cond_signal(&a->cv);
+    pthread_mutex_unlock(&a->mu);
+}
+
+/* Cursor of the names of one side already considered for list-ahead. */
+struct ahead_cur {
+    size_t next;  /* index in nl->v of the next name to consider */
+    size_t dirs;  /* directories queued at or after the walk's position */
+};
+
+/*
+ * Keeps AHEAD_DIRS subdirectories of this directory (d_type from readdir) queued ahead of
+ * the walk's position, for one side. Only a directory sorted in memory is looked ahead in
+ * (one spilled to disk is read once, in order).
+ */
+static void ahead_fill(struct walker *w, enum walk_side side, const struct names *nl,
+                       struct ahead_cur *c)
+{
+    const struct pathbuf *dir = side == WALK_SRC ? &w->src : &w->dst;
+
+    if (!w->ahead || !w->ahead_side[side] || nl->nruns)
+        return;
+    if (c->next < nl->pos)
+        c->next = nl->pos;
+    while (c->dirs < AHEAD_DIRS && c->next < nl->n) {
+        const char *name = nl->v[c->next++];
+
+        if ((unsigned char)name[-1] == DT_DIR) {
+            ahead_queue(w->ahead, dir, name);
+            c->dirs++;
+        }
+    }
+}
+
+/* The walk moves past the current name of nl: one fewer directory queued ahead of it. */
+static void ahead_pass(const struct names *nl, struct ahead_cur *c)
+{
+    if (!nl->nruns && nl->pos < c->next && nl->pos < nl->n &&
+        (unsigned char)nl->v[nl->pos][-1] == DT_DIR && c->dirs > 0)
+        c->dirs--;
+}
+
 /*
  * Lists the directory at path into *nl (sorted) and leaves an open fd for fstatat in *fd.
  * A missing directory (or a non-directory) lists as empty with *fd = -1. 0 or -errno.
@@ -308,7 +506,7 @@ static int list_dir(struct walker *w, enum walk_side side, const char *path, str
             continue;
         if (w->ops->skip_name && w->ops->skip_name(w->arg, side, w->rel.s, de->d_name))
             continue;
-        rc = names_push(nl, de->d_name);
+        rc = names_push(nl, de->d_name, de->d_type);
         if (rc < 0)
             break;
     }
@@ -362,6 +560,7 @@ static void side_stat(int dfd, const char *name, struct walk_stat *out)
 static void walk_level(struct walker *w)
 {
     struct names sn = {0}, dn = {0};
+    struct ahead_cur sac = {0}, dac = {0};
     int sfd = -1, dfd = -1, rc;
     size_t s_len = w->src.len, d_len = w->dst.len, r_len = w->rel.len;
     char name[WALK_BUF];
@@ -384,6 +583,8 @@ static void walk_level(struct walker *w)
         int c;
         enum walk_next next;
 
+        ahead_fill(w, WALK_SRC, &sn, &sac);
+        ahead_fill(w, WALK_DST, &dn, &dac);
         if (!sname)
             c = 1;
         else if (!dname)
@@ -396,10 +597,14 @@ static void walk_level(struct walker *w)
             side_stat(sfd, name, &it.src);
         if (c >= 0)
             side_stat(dfd, name, &it.dst);
-        if (c <= 0)
+        if (c <= 0) {
+            ahead_pass(&sn, &sac);
             names_next(&sn);
-        if (c >= 0)
+        }
+        if (c >= 0) {
+            ahead_pass(&dn, &dac);
             names_next(&dn);
+        }
         if (path_push(&w->rel, name, r_len > 0) < 0 || path_push(&w->src, name, true) < 0 ||
             path_push(&w->dst, name, true) < 0) {
             path_cut(&w->rel, r_len);
@@ -453,7 +658,9 @@ int walk_run(const char *src_root, const char *dst_root, const struct walk_ops *
     w->src.len = strlen(src_root);
     strcpy(w->dst.s, dst_root);
     w->dst.len = strlen(dst_root);
+    ahead_start(w);
     walk_level(w);
+    ahead_stop(w);
     rc = w->stopped ? 1 : 0;
     free(w);
     return rc;
