@@ -51,6 +51,7 @@ TARGETS = {
     'W5cs': 'cold <= 0.25x s3fs; LIST = ceil(N/1000) (+1 per prefix), no HEAD per entry',
     'W5ws': 'warm <= 0.05x s3fs; 0 LIST',
     'W6w': 'speed >= 0.8x ceiling; >= 1.5x s3fs',
+    'W6wa': 'speed >= 0.8x ceiling; >= 1.5x s3fs',
     'W6r': 'speed >= 0.8x ceiling; >= 1.5x s3fs',
     'W7': 'mount <= 128 MiB; mirror <= 64 MiB and flat',
     'W8': 'insert <= 60 s; <= 2 GiB on disk; >= 500,000 lookups/s',
@@ -520,10 +521,11 @@ class Bench:
                 lambda: self.rclone_timed(rcl, env=self.rclone_env(ep)))
             self.add('W3', 'no-op re-mirror of %d objects' % n, tools,
                      extra={'first_copy_s': round(first['s'], 3)})
-            # W3w: the same on a warm cache. The mounts' cache folder is kept from a previous
-            # run (as a migration re-run on the same machine does): listings are older than
-            # the TTL, so they are LISTed again, but what each object's HEAD told is kept while
-            # its ETag is unchanged. rclone has no such cache: its rounds are W3's again.
+            # W3w: the same on a warm cache. The mounts' cache folder is kept from the run
+            # before (as a migration re-run on the same machine does). Runs follow each other,
+            # so listings younger than the TTL (60 s) are used as they are; older ones are
+            # LISTed again, and what each object's HEAD told is kept while its ETag is
+            # unchanged (no HEAD). rclone has no such cache: its rounds are W3's again.
             log('W3w: no-op re-mirror on a warm cache')
             warm = tempfile.mkdtemp(prefix='cache-warm.', dir=self.tmp)
             margs = ['mirror', '--no-progress', '-j', str(self.jobs), '--log-dir',
@@ -532,10 +534,18 @@ class Bench:
             tw = self.rounds_of({
                 'bridgefs': lambda: bfs_mounted(margs, cache=warm),
                 'rclone': lambda: self.rclone_timed(rcl)}, tag='W3w')
-            self.count_s3(src, tw, lambda: bfs_mounted(
-                margs, cache=warm, s3env=self.env(AWS_ENDPOINT_URL=ep)),
-                lambda: self.rclone_timed(rcl, env=self.rclone_env(ep)))
+            # counted through the proxy: the cache is per endpoint, so warm one for it first
+            warmp = tempfile.mkdtemp(prefix='cache-warm.', dir=self.tmp)
+
+            def counted_warm():
+                penv = self.env(AWS_ENDPOINT_URL=ep)
+                bfs_mounted(margs, cache=warmp, s3env=penv)
+                self.proxy('DELETE')
+                return bfs_mounted(margs, cache=warmp, s3env=penv)
+            self.count_s3(src, tw, counted_warm,
+                          lambda: self.rclone_timed(rcl, env=self.rclone_env(ep)))
             shutil.rmtree(warm)
+            shutil.rmtree(warmp)
             self.add('W3w', 'no-op re-mirror of %d objects, warm cache (kept from a run before)'
                      % n, tw)
         def bfs_verify_urls(s3env=None):
@@ -730,13 +740,34 @@ class Bench:
                 return bucket, self.env(_PORT=port), ''
             return 'bs3:' + bucket, self.rclone_env(ep), ''
 
+        md5 = hashlib.md5()
+        with open(f, 'rb') as fh:
+            for b in iter(lambda: fh.read(1 << 20), b''):
+                md5.update(b)
+        # W6wa: the same copy by a writer that announces the MD5 before the data (as `bridgefs
+        # mirror` does into a mount), so the streamed S3 upload begins with it (no copy of the
+        # object onto itself after the commit to add md5chksum)
+        announce = ('import os, sys\n'
+                    'fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)\n'
+                    'os.setxattr(fd, "user.bridgefs.expect_md5", sys.argv[3].encode())\n'
+                    'with open(sys.argv[2], "rb") as src:\n'
+                    '    for b in iter(lambda: src.read(1 << 20), b""):\n'
+                    '        os.write(fd, b)\n'
+                    'os.close(fd)\n')
+
         def write(tool):
             cache = tempfile.mkdtemp(prefix='cache.', dir=self.tmp)
             key = self.name('w-' + tool)
+            announced = tool == 'bridgefs_md5'
+            tool = 'bridgefs' if announced else tool
             source, env, opts = margs(tool, cache)
             t0 = time.monotonic()
             h = self.mount(tool, source, env=env, opts=opts)
-            self.run(['cp', f, os.path.join(h['mp'], key)], tag='cp')
+            if announced:
+                self.run([sys.executable, '-c', announce, os.path.join(h['mp'], key), f,
+                          md5.hexdigest()], tag='write')
+            else:
+                self.run(['cp', f, os.path.join(h['mp'], key)], tag='cp')
             rss = self.unmount(h)
             dt = time.monotonic() - t0
             self.bfs('rm', 's3://%s/%s' % (bucket, key), check=False)
@@ -756,7 +787,9 @@ class Bench:
             return {'s': dt, 'mount_rss_kib': rss, 'rss_kib': rss}
 
         peers = ('bridgefs', 's3fs', 'rclone')
-        tools_w = self.rounds_of({t: (lambda t=t: write(t)) for t in peers}, tag='W6w')
+        tools_w = self.rounds_of({t: (lambda t=t: write(t)) for t in peers + ('bridgefs_md5',)},
+                                 tag='W6w')
+        tools_wa = dict(tools_w, bridgefs=tools_w.pop('bridgefs_md5'))
         tools_r = self.rounds_of({t: (lambda t=t: read(t)) for t in peers}, tag='W6r')
         # Ceiling: the same bytes in `jobs` parallel pieces through Swift's native API.
         tok = 'X-Auth-Token: %s' % self.swift_token
@@ -783,6 +816,9 @@ class Bench:
         self.add('W6w', 'sequential write %s through the mount (mount..umount)' % human(size),
                  tools_w, ceiling=round(statistics.median(cw), 3), speed_bytes=size,
                  extra={'ceiling_method': meth + ' PUT'})
+        self.add('W6wa', 'the same write, MD5 announced first (user.bridgefs.expect_md5, as '
+                 'mirror does)', tools_wa, ceiling=round(statistics.median(cw), 3),
+                 speed_bytes=size, extra={'ceiling_method': meth + ' PUT'})
         self.add('W6r', 'sequential read %s through the mount (mount..umount)' % human(size),
                  tools_r, ceiling=round(statistics.median(cr), 3), speed_bytes=size,
                  extra={'ceiling_method': meth + ' ranged GET'})
