@@ -279,6 +279,25 @@ static int blob_parse_i64(const char *s, int64_t *out)
     return 0;
 }
 
+void blob_put_result(const struct http_response *resp, struct os_put_result *r)
+{
+    const char *et = http_hdrs_get(&resp->hdrs, "ETag");
+    const char *lm = http_hdrs_get(&resp->hdrs, "Last-Modified");
+    char *u;
+
+    if (!r)
+        return;
+    r->ok = false;
+    if (!et || !lm || os_time_parse(lm, &r->last_modified) != 0)
+        return;
+    u = blob_unquote(et);
+    if (u && *u && strlen(u) < sizeof(r->etag)) {
+        memcpy(r->etag, u, strlen(u) + 1);
+        r->ok = true;
+    }
+    free(u);
+}
+
 int blob_info_from_headers(const struct http_hdrs *h, const char *key, struct os_info *out)
 {
     const char *v, *md5 = NULL;
@@ -452,6 +471,8 @@ static int blob_put(void *be, const char *key, const void *data, size_t len,
     c.body = data;
     c.body_len = len;
     rc = blob_call(b, &c, &resp);
+    if (rc == 0 && o)
+        blob_put_result(&resp, o->result);
 out:
     http_response_free(&resp);
     http_hdrs_free(&h);

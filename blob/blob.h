@@ -43,6 +43,7 @@ struct http_response;
 struct os_info;
 struct os_list_page;
 struct os_put_opts;
+struct os_put_result;
 
 /* The x-ms-version every request sends (Azurite 3.35 accepts it). */
 #define BLOB_API_VERSION "2021-12-02"
@@ -139,6 +140,8 @@ void blob_what(const struct blob_be *b, const char *key, char *out, size_t outle
 int blob_put_headers(struct http_hdrs *h, const struct os_put_opts *o, bool with_type);
 /* Fills out from a HEAD/GET answer's headers (key copied). 0 or -errno. */
 int blob_info_from_headers(const struct http_hdrs *h, const char *key, struct os_info *out);
+/* Fills r (when not NULL) from the ETag and Last-Modified of a successful upload's answer. */
+void blob_put_result(const struct http_response *resp, struct os_put_result *r);
 /* Sets mtime (metadata `mtime`, else last_modified) and is_dir_marker (hdi_isfolder=true). */
 void blob_info_finish(struct os_info *i);
 /* Get Blob Properties into out (caller clears it). */

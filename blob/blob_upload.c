@@ -76,6 +76,7 @@ struct os_upload {
     struct timespec mtime;
     bool has_md5;
     unsigned char md5[CRYPTO_MD5_LEN];
+    struct os_put_result *result; /* borrowed from the caller until the commit */
     pthread_mutex_t lock;
     unsigned char *done; /* BLOB_MAX_BLOCKS + 1 flags, index = partno */
     int max_part;
@@ -155,6 +156,7 @@ int blob_mp_begin(void *be, const char *key, const struct os_put_opts *o, struct
         u->has_md5 = true;
         memcpy(u->md5, o->md5, CRYPTO_MD5_LEN);
     }
+    u->result = o ? o->result : NULL;
     *out = u;
     return 0;
 nomem:
@@ -285,6 +287,8 @@ int blob_mp_commit(void *be, struct os_upload *u, const unsigned char *md5)
     c.body = x.data;
     c.body_len = x.len;
     rc = blob_call(be, &c, &resp);
+    if (rc == 0)
+        blob_put_result(&resp, u->result);
 out:
     http_response_free(&resp);
     http_hdrs_free(&h);

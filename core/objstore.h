@@ -45,12 +45,23 @@ struct os_list_page {
 void os_list_page_free(struct os_list_page *p);
 
 /* What goes with a new object. Everything borrowed. */
+/* What the service answered to a successful upload, for a backend whose answer tells it
+ * (Azure's Put Blob and Put Block List return the ETag and Last-Modified; S3's PutObject
+ * returns no Last-Modified): the caller can then know the new object without a HEAD. */
+struct os_put_result {
+    bool ok;                            /* set by the backend when both fields are filled */
+    char etag[136];                     /* without quotes */
+    struct timespec last_modified;
+};
+
 struct os_put_opts {
     const char *content_type;           /* NULL: application/octet-stream */
     const struct os_meta *meta;         /* user metadata, not including mtime */
     size_t n_meta;
     const struct timespec *mtime;       /* stored as user metadata `mtime` in rclone's format */
     const unsigned char *md5;           /* 16 bytes when known: sent for integrity and stored */
+    struct os_put_result *result;       /* out, may be NULL: filled by put / mp_commit (the
+                                         * upload keeps the pointer from mp_begin) */
 };
 
 /* A multipart (S3) or block (Azure) upload in progress; backend-owned. */

@@ -349,16 +349,49 @@ out:
     return rc;
 }
 
+bool fs_io_cache_uploaded(struct fs *fs, const char *path, const struct fs_wfile *w,
+                          const struct os_put_opts *o, const unsigned char md5[16])
+{
+    struct os_info i = {0};
+    struct mc_attr a;
+
+    if (!o->result || !o->result->ok)
+        return false;
+    i.key = strdup(path);
+    i.etag = strdup(o->result->etag);
+    i.content_type = strdup(o->content_type && *o->content_type ? o->content_type
+                                                                : "application/octet-stream");
+    if (!i.key || !i.etag || !i.content_type)
+        goto fail;
+    for (size_t k = 0; k < o->n_meta; k++)
+        if (os_info_set_meta(&i, o->meta[k].key, o->meta[k].value ? o->meta[k].value : "") != 0)
+            goto fail;
+    i.size = (int64_t)w->size;
+    i.last_modified = o->result->last_modified;
+    i.mtime = o->mtime ? *o->mtime : i.last_modified;
+    memcpy(i.md5, md5, 16);
+    i.has_md5 = true;
+    fs_attr_from_info(&a, &i);
+    fs_cache_put(fs, path, &a);
+    mc_attr_clear(&a);
+    return true;
+fail:
+    os_info_clear(&i);
+    return false;
+}
+
 /* Uploads the staging file of w as path (inode lock held). */
 static int wfile_upload(struct fs *fs, struct fs_wfile *w, const char *path)
 {
     struct os_put_opts o = {0};
+    struct os_put_result res = {0};
     struct os_meta *meta = NULL;
     char mbufs[3][16];
     unsigned char md5[16];
     struct timespec now;
     size_t psize;
     char *data = NULL;
+    bool cached = false;
     int rc;
 
     if (w->unlinked) {
@@ -396,6 +429,9 @@ static int wfile_upload(struct fs *fs, struct fs_wfile *w, const char *path)
     }
     if (w->stream) {
         rc = fs_stream_end(fs, w, path, true);
+        cached = rc == 1;
+        if (rc == 1)
+            rc = 0;
         w->seq = false;
         w->loaded = false; /* the content is in the store only */
         if (rc == -ECANCELED) { /* not the announced content: nothing published */
@@ -420,6 +456,7 @@ static int wfile_upload(struct fs *fs, struct fs_wfile *w, const char *path)
     rc = fs_io_upload_opts(w, &o, &meta, mbufs, &now);
     if (rc < 0)
         goto out;
+    o.result = &res;
     psize = fs->cfg.part_size ? fs->cfg.part_size : fs->ops->part_size(fs->be, w->size, 1);
     rc = md5_fd(w->fd, w->size, md5);
     if (rc < 0)
@@ -447,6 +484,8 @@ static int wfile_upload(struct fs *fs, struct fs_wfile *w, const char *path)
         rc = fs_io_read_full(w->fd, data, (size_t)w->size, 0);
         if (rc == 0)
             rc = fs->ops->put(fs->be, path, data, (size_t)w->size, &o);
+        if (rc == 0)
+            cached = fs_io_cache_uploaded(fs, path, w, &o, md5);
     } else {
         struct mp_ctx c = {.fs = fs, .fd = w->fd, .size = w->size, .psize = psize, .next = 1};
         pthread_t th[16];
@@ -476,6 +515,8 @@ static int wfile_upload(struct fs *fs, struct fs_wfile *w, const char *path)
             rc = fs->ops->mp_commit(fs->be, c.u, md5);
         else
             fs->ops->mp_abort(fs->be, c.u);
+        if (rc == 0)
+            cached = fs_io_cache_uploaded(fs, path, w, &o, md5);
     }
     if (rc < 0) {
         fs_log_error("upload", path, rc);
@@ -485,7 +526,8 @@ done:
     w->dirty = false;
     w->failed = false;
     w->exists = true;
-    fs_cache_refresh(fs, path);
+    if (!cached)
+        fs_cache_refresh(fs, path);
 out:
     if (rc < 0) {
         w->failed = true;

@@ -233,6 +233,20 @@ int fs_stream_end(struct fs *fs, struct fs_wfile *w, const char *path, bool comm
         if (rc < 0)
             fs_log_error("upload (metadata)", path, rc);
         free(meta);
+    } else if (commit && rc == 0) {
+        /* the object is what the upload began with: cache it from the commit's answer */
+        struct os_put_opts o = {0};
+        struct os_meta *meta = NULL;
+        char mbufs[3][16];
+        struct timespec now;
+
+        if (fs_io_upload_opts(w, &o, &meta, mbufs, &now) == 0) {
+            o.mtime = &s->mtime;
+            o.result = &s->result;
+            if (fs_io_cache_uploaded(fs, path, w, &o, md5)) /* w->size: all that was fed */
+                rc = 1;
+        }
+        free(meta);
     }
     crypto_md5_free(s->md5);
     free(s->buf);
@@ -271,6 +285,8 @@ int fs_stream_start(struct fs *fs, struct fs_wfile *w, const char *path)
     rc = fs_io_upload_opts(w, &o, &meta, mbufs, &now);
     if (w->has_expect_md5)
         o.md5 = w->expect_md5; /* stored now (S3 md5chksum), checked before the commit */
+    o.result = &s->result;
+    s->mtime = *o.mtime;
     if (rc == 0)
         rc = fs->ops->mp_begin(fs->be, path, &o, &s->u);
     free(meta);
@@ -332,6 +348,7 @@ int fs_stream_fallback(struct fs *fs, struct fs_wfile *w, const char *path)
     w->exists = true;
     w->dirty = false;
     w->base.info.size = w->size;
-    fs_cache_refresh(fs, path);
+    if (rc != 1)
+        fs_cache_refresh(fs, path);
     return 0;
 }

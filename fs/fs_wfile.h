@@ -42,6 +42,8 @@ struct fs_stream {
     size_t spare_cap;
     int rc;                     /* first error of a part */
     bool meta_changed;          /* mode/mtime/xattrs changed after mp_begin */
+    struct timespec mtime;      /* the mtime the upload began with */
+    struct os_put_result result; /* the commit's answer */
 };
 
 /* Write state of one inode (struct fs_inode.wf), guarded by the inode's lock. */
@@ -88,8 +90,14 @@ int fs_stream_start(struct fs *fs, struct fs_wfile *w, const char *path);
 /* Appends n bytes to the stream, sending full parts; the first part error once known. */
 int fs_stream_feed(struct fs *fs, struct fs_stream *s, const char *p, size_t n);
 /* Ends w's stream (no-op without one): commit sends the last part and commits with the MD5
- * (then a metadata update when attributes changed meanwhile); else aborts. Frees it. */
+ * (then a metadata update when attributes changed meanwhile); else aborts. Frees it.
+ * 1: committed, and the new object is in the cache already (no refresh needed). */
 int fs_stream_end(struct fs *fs, struct fs_wfile *w, const char *path, bool commit);
+/* Puts the new object in the cache as the upload made it, from what was sent and the
+ * service's answer (o->result: ETag, Last-Modified): no HEAD. false when the answer did not
+ * tell (S3), or out of memory: then the caller refreshes the entry with a HEAD. */
+bool fs_io_cache_uploaded(struct fs *fs, const char *path, const struct fs_wfile *w,
+                          const struct os_put_opts *o, const unsigned char md5[16]);
 void fs_stream_abort(struct fs *fs, struct fs_wfile *w);
 /* Non-sequential access to a streaming file: commits what was streamed, after which w is a
  * staged modification of that object (not loaded). -EIO when the upload failed. */

@@ -92,7 +92,8 @@ static void test_basic(struct os_store *st)
     struct os_meta meta[] = {{"color", "blue"}, {"Shape", "round"}, {"i0", "a"}, {"i_", "b"},
                              {"a_b", "c"},      {"a1", "d"},        {"ab", "e"}, {"hdi", "f"}};
     struct timespec mt = {1714979289, 123456789};
-    struct os_put_opts po = {"text/plain", meta, 8, &mt, NULL};
+    struct os_put_result pr = {0};
+    struct os_put_opts po = {"text/plain", meta, 8, &mt, NULL, &pr};
     unsigned char md5[16];
     struct os_info i;
     char buf[256];
@@ -111,6 +112,11 @@ static void test_basic(struct os_store *st)
       "smoke_head_metadata_mtime", "mtime %lld.%ld", (long long)i.mtime.tv_sec, i.mtime.tv_nsec);
     T(rc == 0 && i.storage_class && !i.archived, "smoke_head_access_tier", "tier %s",
       i.storage_class ? i.storage_class : "(null)");
+    /* The Put Blob answer told the same ETag and Last-Modified as the HEAD (the mount caches
+     * a new blob from it, without a HEAD). */
+    T(rc == 0 && pr.ok && i.etag && strcmp(pr.etag, i.etag) == 0 &&
+          pr.last_modified.tv_sec == i.last_modified.tv_sec,
+      "smoke_put_result_is_head", "ok %d etag %s / %s", pr.ok, pr.etag, i.etag ? i.etag : "-");
     os_info_clear(&i);
 
     rc = o->get_range(st->be, "dir/hello world+%.txt", 6, 5, sink, &sb, &i);
@@ -151,7 +157,8 @@ static void test_blocks(struct os_store *st)
     unsigned char md5[16];
     struct os_meta meta[] = {{"kind", "blocks"}};
     struct timespec mt = {1700000000, 5};
-    struct os_put_opts po = {"application/x-test", meta, 1, &mt, NULL};
+    struct os_put_result pr = {0};
+    struct os_put_opts po = {"application/x-test", meta, 1, &mt, NULL, &pr};
     int rc, n;
 
     for (k = 0; k < total; k++)
@@ -179,6 +186,10 @@ static void test_blocks(struct os_store *st)
           os_info_meta(&i, "kind") && i.mtime.tv_nsec == 5 &&
           strcmp(i.content_type, "application/x-test") == 0,
       "smoke_block_head_md5_meta", "rc %d size %lld md5 %d", rc, (long long)i.size, i.has_md5);
+    T(rc == 0 && pr.ok && i.etag && strcmp(pr.etag, i.etag) == 0 &&
+          pr.last_modified.tv_sec == i.last_modified.tv_sec,
+      "smoke_block_commit_result_is_head", "ok %d etag %s / %s", pr.ok, pr.etag,
+      i.etag ? i.etag : "-");
     os_info_clear(&i);
     rc = o->get_range(st->be, "big/three-blocks.bin", 0, -1, sink, &sb, NULL);
     T(rc == 0 && sb.n == total && memcmp(back, data, total) == 0, "smoke_block_bytes_round_trip",
@@ -248,7 +259,7 @@ static void test_copy_meta_delete(struct os_store *st)
 {
     const struct os_ops *o = st->ops;
     struct os_meta nm[] = {{"new", "yes"}};
-    struct os_put_opts po = {"text/x-new", nm, 1, NULL, NULL};
+    struct os_put_opts po = {"text/x-new", nm, 1, NULL, NULL, NULL};
     const char *keys[8];
     int failed_k[8];
     struct os_info i;
