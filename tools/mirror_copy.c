@@ -16,7 +16,7 @@
 #include "tools/mirror.h"
 #include "tools/progress.h"
 
-#define COPY_CHUNK (256 * 1024)
+#define COPY_CHUNK (1024 * 1024) /* a FUSE mount takes writes of up to 1 MiB in one request */
 #define TMP_NAME_KEEP 200 /* bytes of the item's name kept in its temp name */
 #define XATTR_LIST_MAX_ (64 * 1024)
 #define XATTR_VALUE_MAX (64 * 1024)
