@@ -349,6 +349,19 @@ out:
     return rc;
 }
 
+bool fs_io_md5_unexpected(const struct fs_wfile *w, const char *path, const unsigned char md5[16])
+{
+    char got[33], want[33];
+
+    if (!w->has_expect_md5 || memcmp(md5, w->expect_md5, 16) == 0)
+        return false;
+    crypto_hex(md5, 16, got);
+    crypto_hex(w->expect_md5, 16, want);
+    log_error("fs: upload of %s discarded: the data written has MD5 %s, the writer announced %s "
+              "(user.bridgefs.expect_md5); the object was left as it was", path, got, want);
+    return true;
+}
+
 bool fs_io_cache_uploaded(struct fs *fs, const char *path, const struct fs_wfile *w,
                           const struct os_put_opts *o, const unsigned char md5[16])
 {
@@ -461,13 +474,7 @@ static int wfile_upload(struct fs *fs, struct fs_wfile *w, const char *path)
     rc = md5_fd(w->fd, w->size, md5);
     if (rc < 0)
         goto out;
-    if (w->has_expect_md5 && memcmp(md5, w->expect_md5, 16) != 0) {
-        char got[33], want[33];
-        crypto_hex(md5, 16, got);
-        crypto_hex(w->expect_md5, 16, want);
-        log_error("fs: upload of %s discarded: the data written has MD5 %s, the writer "
-                  "announced %s (user.bridgefs.expect_md5); the object was left as it was",
-                  path, got, want);
+    if (fs_io_md5_unexpected(w, path, md5)) {
         w->dirty = false;
         w->failed = false;
         fs_cache_refresh(fs, path);

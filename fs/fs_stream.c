@@ -203,15 +203,8 @@ int fs_stream_end(struct fs *fs, struct fs_wfile *w, const char *path, bool comm
     rc = s->rc;
     if (commit && rc == 0)
         crypto_md5_final(s->md5, md5);
-    if (commit && rc == 0 && w->has_expect_md5 && memcmp(md5, w->expect_md5, 16) != 0) {
-        char got[33], want[33];
-        crypto_hex(md5, 16, got);
-        crypto_hex(w->expect_md5, 16, want);
-        log_error("fs: upload of %s discarded: the data written has MD5 %s, the writer "
-                  "announced %s (user.bridgefs.expect_md5); the object was left as it was",
-                  path, got, want);
+    if (commit && rc == 0 && fs_io_md5_unexpected(w, path, md5))
         rc = -ECANCELED;
-    }
     if (commit && rc == 0) {
         rc = fs->ops->mp_commit(fs->be, s->u, md5);
         if (rc < 0)

@@ -93,6 +93,9 @@ int fs_stream_feed(struct fs *fs, struct fs_stream *s, const char *p, size_t n);
  * (then a metadata update when attributes changed meanwhile); else aborts. Frees it.
  * 1: committed, and the new object is in the cache already (no refresh needed). */
 int fs_stream_end(struct fs *fs, struct fs_wfile *w, const char *path, bool commit);
+/* true (and logged) when the writer announced an MD5 (user.bridgefs.expect_md5) that the data
+ * written does not have: the upload must be discarded. */
+bool fs_io_md5_unexpected(const struct fs_wfile *w, const char *path, const unsigned char md5[16]);
 /* Puts the new object in the cache as the upload made it, from what was sent and the
  * service's answer (o->result: ETag, Last-Modified): no HEAD. false when the answer did not
  * tell (S3), or out of memory: then the caller refreshes the entry with a HEAD. */
