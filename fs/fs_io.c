@@ -646,6 +646,12 @@ static int read_staged(struct fs *fs, struct fs_inode *in, const char *path, cha
     return rc;
 }
 
+/* The prefetched bytes hold [off, off + size) (h->lock held). */
+static bool buf_holds(const struct fs_handle *h, off_t off, size_t size)
+{
+    return h->buf && off >= h->buf_off && off + (off_t)size <= h->buf_off + (off_t)h->buf_len;
+}
+
 static void *ra_thread(void *ud)
 {
     struct read_ahead *ra = ud;
@@ -736,10 +742,9 @@ ssize_t fs_read(struct fs *fs, struct fs_handle *h, char *buf, size_t size, off_
     if ((int64_t)size > h->size - off)
         size = (size_t)(h->size - off);
     pthread_mutex_lock(&h->lock);
-    if (h->ra.running && !(h->buf && off >= h->buf_off &&
-                           off + (off_t)size <= h->buf_off + (off_t)h->buf_len))
+    if (!buf_holds(h, off, size))
         ra_take(h, off);
-    if (h->buf && off >= h->buf_off && off + (off_t)size <= h->buf_off + (off_t)h->buf_len) {
+    if (buf_holds(h, off, size)) {
         memcpy(buf, h->buf + (off - h->buf_off), size);
         n = (ssize_t)size;
         if (off == h->last_end)

@@ -214,26 +214,20 @@ int fs_stream_end(struct fs *fs, struct fs_wfile *w, const char *path, bool comm
         if (commit && rc != -ECANCELED)
             fs_log_error("upload (part)", path, rc);
     }
-    if (commit && rc == 0 && s->meta_changed) {
+    if (commit && rc == 0) {
+        /* the metadata the object has: a change since the upload began is applied now;
+         * else the object is what the upload began with, cached from the commit's answer */
         struct os_put_opts o = {0};
         struct os_meta *meta = NULL;
         char mbufs[3][16];
         struct timespec now;
+        int k = fs_io_upload_opts(w, &o, &meta, mbufs, &now);
 
-        rc = fs_io_upload_opts(w, &o, &meta, mbufs, &now);
-        if (rc == 0)
-            rc = fs->ops->set_meta(fs->be, path, &o);
-        if (rc < 0)
-            fs_log_error("upload (metadata)", path, rc);
-        free(meta);
-    } else if (commit && rc == 0) {
-        /* the object is what the upload began with: cache it from the commit's answer */
-        struct os_put_opts o = {0};
-        struct os_meta *meta = NULL;
-        char mbufs[3][16];
-        struct timespec now;
-
-        if (fs_io_upload_opts(w, &o, &meta, mbufs, &now) == 0) {
+        if (s->meta_changed) {
+            rc = k == 0 ? fs->ops->set_meta(fs->be, path, &o) : k;
+            if (rc < 0)
+                fs_log_error("upload (metadata)", path, rc);
+        } else if (k == 0) {
             o.mtime = &s->mtime;
             o.result = &s->result;
             if (fs_io_cache_uploaded(fs, path, w, &o, md5)) /* w->size: all that was fed */

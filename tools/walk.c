@@ -404,12 +404,6 @@ static void ahead_queue(struct ahead *a, const struct pathbuf *dir, const char *
 
     if (dl + 1 + nl + 1 > WALK_BUF)
         return;
-    pthread_mutex_lock(&a->mu);
-    if (a->queued >= AHEAD_QUEUE) {
-        pthread_mutex_unlock(&a->mu);
-        return;
-    }
-    pthread_mutex_unlock(&a->mu);
     r = malloc(sizeof(*r) + dl + 1 + nl + 1);
     if (!r)
         return;
@@ -418,6 +412,11 @@ static void ahead_queue(struct ahead *a, const struct pathbuf *dir, const char *
     r->path[dl] = '/';
     memcpy(r->path + dl + 1, name, nl + 1);
     pthread_mutex_lock(&a->mu);
+    if (a->queued >= AHEAD_QUEUE) {
+        pthread_mutex_unlock(&a->mu);
+        free(r);
+        return;
+    }
     if (a->tail)
         a->tail->next = r;
     else
